@@ -1,0 +1,242 @@
+"""The data dictionary of the clinical contract (protocol section 7).
+
+One entry per input field: its dotted path, its kind, unit, allowed range and
+the words a clinician uses for it. Everything that needs to know about the
+input fields reads this table and nothing else: the input model in
+``engine/assessment.py`` is built from it, the protocol validator checks that
+every criterion reads a field that exists and has the right kind, and the
+form, report and command line take their labels and units from it.
+
+Absent or ``null`` means "not assessed" for every field that is not marked
+required. Bilateral measures are ``{"injured": x, "uninjured": y}`` and need
+both sides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+
+class FieldKind(StrEnum):
+    """What kind of value a field holds."""
+
+    TEXT = "text"
+    CHOICE = "choice"
+    DATE = "date"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    BILATERAL = "bilateral"
+
+
+@dataclass(frozen=True, slots=True)
+class InputField:
+    """One field of the assessment input, as protocol section 7 defines it."""
+
+    path: str
+    kind: FieldKind
+    label: str
+    unit: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+    """For bilateral measures: both sides must be whole numbers."""
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    min_length: int | None = None
+    max_length: int | None = None
+    help: str = ""
+
+    @property
+    def group(self) -> str:
+        """The JSON object the field sits in (``pain`` for ``pain.rest``)."""
+        return self.path.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """The key inside its group (``rest`` for ``pain.rest``)."""
+        return self.path.split(".", 1)[1]
+
+    @property
+    def is_percentage(self) -> bool:
+        """Percentages are rounded to one decimal (half up) before comparison."""
+        return self.unit == "%"
+
+    @property
+    def range_text(self) -> str:
+        """The allowed range in words, for forms and error messages."""
+        if self.kind is FieldKind.CHOICE:
+            return "one of " + ", ".join(self.choices)
+        if self.kind is FieldKind.BOOLEAN:
+            return "true or false"
+        if self.kind is FieldKind.DATE:
+            return "an ISO date (YYYY-MM-DD)"
+        if self.kind is FieldKind.TEXT:
+            if self.max_length is not None:
+                return f"{self.min_length or 0}–{self.max_length} characters"
+            return "text"
+        low, high = _plain(self.minimum), _plain(self.maximum)
+        return f"{low}–{high}{self._unit_suffix}"
+
+    @property
+    def bounds_text(self) -> str:
+        """``0 and 10`` / ``0 and 2000 N``: the range as an error message words it."""
+        return f"{_plain(self.minimum)} and {_plain(self.maximum)}{self._unit_suffix}"
+
+    @property
+    def _unit_suffix(self) -> str:
+        if not self.unit or self.unit in {"NRS", "0–2", "0–100"}:
+            return ""
+        return " %" if self.unit == "%" else f" {self.unit}"
+
+
+def _plain(number: float | None) -> str:
+    if number is None:
+        return "?"
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+BAMIC_GRADES: Final = (
+    "0a", "0b", "1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "3c", "4", "4c",
+)
+"""British Athletics Muscle Injury Classification: grade, then site
+(a myofascial, b musculotendinous, c intratendinous)."""
+
+HAMSTRING_MUSCLES: Final = (
+    "biceps_femoris_long_head",
+    "biceps_femoris_short_head",
+    "semitendinosus",
+    "semimembranosus",
+)
+CALF_MUSCLES: Final = ("gastrocnemius_medial", "gastrocnemius_lateral", "soleus")
+MUSCLES_BY_REGION: Final = {"hamstring": HAMSTRING_MUSCLES, "calf": CALF_MUSCLES}
+REGIONS: Final = ("hamstring", "calf")
+PHASE_IDS: Final = ("protect", "load", "run", "sprint", "train", "play")
+PROFILE_IDS: Final = ("standard", "conservative")
+TECHNIQUE_RATINGS: Final = ("posture", "pelvic_control", "foot_strike", "shin_angle", "arm_action")
+
+_K = FieldKind
+_NRS = {"kind": _K.INTEGER, "unit": "NRS", "minimum": 0, "maximum": 10}
+_NEWTONS = {"kind": _K.BILATERAL, "unit": "N", "minimum": 0, "maximum": 2000}
+_DEGREES = {"kind": _K.BILATERAL, "unit": "°", "minimum": 0, "maximum": 180}
+_CENTIMETRES = {"kind": _K.BILATERAL, "unit": "cm", "minimum": 0, "maximum": 1500}
+_RATING = {"kind": _K.INTEGER, "unit": "0–2", "minimum": 0, "maximum": 2,
+           "help": "0 poor, 1 acceptable, 2 good"}
+
+
+def _field(path: str, label: str, **spec: object) -> InputField:
+    return InputField(path=path, label=label, **spec)  # type: ignore[arg-type]
+
+
+INPUT_FIELDS: Final[tuple[InputField, ...]] = (
+    # athlete
+    _field("athlete.id", "Athlete id", kind=_K.TEXT, required=True, min_length=1, max_length=64),
+    _field("athlete.name", "Name", kind=_K.TEXT, max_length=200),
+    _field("athlete.sport", "Sport", kind=_K.TEXT, max_length=200),
+    _field("athlete.position", "Position", kind=_K.TEXT, max_length=200),
+    # injury
+    _field("injury.region", "Region", kind=_K.CHOICE, choices=REGIONS, required=True),
+    _field("injury.muscle", "Muscle", kind=_K.CHOICE, choices=HAMSTRING_MUSCLES + CALF_MUSCLES,
+           help="must belong to the injured region"),
+    _field("injury.side", "Injured side", kind=_K.CHOICE, choices=("left", "right"), required=True),
+    _field("injury.date", "Date of injury", kind=_K.DATE, required=True,
+           help="not after the assessment date"),
+    _field("injury.mechanism", "Mechanism", kind=_K.CHOICE,
+           choices=("sprinting", "stretching", "other")),
+    _field("injury.bamic_grade", "BAMIC grade", kind=_K.CHOICE, choices=BAMIC_GRADES,
+           help="grade then site: a myofascial, b musculotendinous, c intratendinous"),
+    _field("injury.tendon_involved", "Tendon involved", kind=_K.BOOLEAN),
+    _field("injury.previous_same_site", "Previous injuries at the same site", kind=_K.INTEGER,
+           minimum=0, maximum=20),
+    # assessment
+    _field("assessment.date", "Assessment date", kind=_K.DATE, required=True),
+    _field("assessment.assessor", "Assessor", kind=_K.TEXT, max_length=200),
+    _field("assessment.profile", "Profile", kind=_K.CHOICE, choices=PROFILE_IDS,
+           help="default standard"),
+    # previous
+    _field("previous.phase", "Last signed phase", kind=_K.CHOICE, choices=PHASE_IDS),
+    # pain (NRS 0–10)
+    _field("pain.rest", "Pain at rest", **_NRS),
+    _field("pain.walking", "Pain walking", **_NRS),
+    _field("pain.palpation", "Pain on palpation", **_NRS),
+    _field("pain.isometric", "Pain on submaximal isometric", **_NRS),
+    _field("pain.stretch", "Pain on stretch", **_NRS),
+    _field("pain.exercise", "Pain during exercise", **_NRS),
+    _field("pain.running", "Pain during running", **_NRS),
+    _field("pain.sprint", "Pain sprinting", **_NRS),
+    _field("pain.next_morning", "Pain the morning after loading", **_NRS,
+           help="symptoms the morning after the last loading session"),
+    # signs
+    _field("signs.swelling_increasing", "Swelling increasing", kind=_K.BOOLEAN),
+    # function
+    _field("function.gait_normal", "Normal gait", kind=_K.BOOLEAN),
+    _field("function.single_leg_squat_pain_free", "Pain-free single-leg squat", kind=_K.BOOLEAN),
+    # running
+    _field("running.max_pain_free_speed_pct", "Max pain-free running speed", kind=_K.NUMBER,
+           unit="%", minimum=0, maximum=100, help="% of self-rated maximum"),
+    # strength
+    _field("strength.isometric_90_90", "Isometric knee flexion 90/90", **_NEWTONS),
+    _field("strength.isometric_90_20", "Isometric knee flexion 90/20", **_NEWTONS),
+    _field("strength.nordic_n", "Nordic eccentric force", **_NEWTONS),
+    _field("strength.heel_raise_reps", "Single-leg heel raises", kind=_K.BILATERAL, unit="reps",
+           minimum=0, maximum=200, integer=True),
+    # flexibility
+    _field("flexibility.passive_slr_deg", "Passive straight-leg raise", **_DEGREES),
+    _field("flexibility.ake_deg", "Active knee extension", **_DEGREES,
+           help="degrees of range; higher = more range"),
+    _field("flexibility.ake_discomfort", "Discomfort on active knee extension", kind=_K.BOOLEAN),
+    _field("flexibility.h_test_insecurity", "Askling H-test insecurity", kind=_K.NUMBER,
+           unit="0–100", minimum=0, maximum=100),
+    # hop
+    _field("hop.single_cm", "Single-leg hop", **_CENTIMETRES),
+    _field("hop.triple_cm", "Triple hop", **_CENTIMETRES),
+    _field("hop.crossover_cm", "Crossover hop", **_CENTIMETRES),
+    # technique
+    _field("technique.posture", "Posture", **_RATING),
+    _field("technique.pelvic_control", "Pelvic control", **_RATING),
+    _field("technique.foot_strike", "Foot strike", **_RATING),
+    _field("technique.shin_angle", "Shin angle", **_RATING),
+    _field("technique.arm_action", "Arm action", **_RATING),
+    _field("technique.stable_under_fatigue", "Technique stable under fatigue", kind=_K.BOOLEAN),
+    # sprint
+    _field("sprint.max_velocity_mps", "Max sprint velocity", kind=_K.NUMBER, unit="m/s",
+           minimum=0, maximum=13),
+    _field("sprint.pre_injury_max_velocity_mps", "Pre-injury max velocity", kind=_K.NUMBER,
+           unit="m/s", minimum=0, maximum=13, help="must be above 0: it is the reference"),
+    _field("sprint.gct_asymmetry_pct", "Ground-contact-time asymmetry", kind=_K.NUMBER, unit="%",
+           minimum=0, maximum=100),
+    _field("sprint.repeated_sprint_passed", "Repeated-sprint test passed", kind=_K.BOOLEAN),
+    _field("sprint.deceleration_passed", "Deceleration test passed", kind=_K.BOOLEAN),
+    # training
+    _field("training.full_team_sessions", "Full team sessions completed", kind=_K.INTEGER,
+           minimum=0, maximum=100),
+    # readiness
+    _field("readiness.confidence", "Athlete confidence", kind=_K.NUMBER, unit="0–100",
+           minimum=0, maximum=100),
+)
+
+FIELDS_BY_PATH: Final[dict[str, InputField]] = {field.path: field for field in INPUT_FIELDS}
+
+GROUPS: Final[tuple[str, ...]] = tuple(dict.fromkeys(field.group for field in INPUT_FIELDS))
+"""The top-level JSON objects, in the order of section 7."""
+
+REQUIRED_GROUPS: Final[frozenset[str]] = frozenset(
+    field.group for field in INPUT_FIELDS if field.required
+)
+
+MEASURE_GROUPS: Final[tuple[str, ...]] = tuple(
+    group for group in GROUPS if group not in {"athlete", "injury", "assessment", "previous"}
+)
+"""The groups that hold test results (everything a clinician measures)."""
+
+
+def bamic_grade_number(grade: str) -> int:
+    """The numeric grade of a BAMIC code (``3`` for ``3b``)."""
+    return int(grade[0])
+
+
+def bamic_site(grade: str) -> str | None:
+    """The site letter of a BAMIC code (``b`` for ``3b``), ``None`` for plain ``4``."""
+    return grade[1] if len(grade) > 1 else None

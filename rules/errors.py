@@ -1,0 +1,98 @@
+"""The error tree of sprintclear, in one place.
+
+::
+
+    SprintclearError                 base of everything sprintclear raises on purpose
+    ├── ProtocolError                a protocol file is unreadable or breaks the schema;
+    │                                .problems names every offending entry
+    ├── InvalidAssessment            an assessment breaks the data dictionary;
+    │                                .problems names every offending field and rule
+    ├── ReportError                  a report cannot be rendered, signed or read
+    │   └── VerificationFailed       a signed report is not what it claims to be
+    └── StoreError                   the decision store refused an operation
+        ├── NotFound                 an id that does not exist
+        └── Conflict                 the operation contradicts what is stored
+
+"Not cleared" is a normal result of a decision, never an exception. Only the
+command line maps these to exit codes and only ``api/`` maps them to HTTP
+status codes. Errors of a dependency (pydantic, experta, WeasyPrint, pyHanko,
+SQLAlchemy) are translated into this tree in exactly one place each, with
+``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "Conflict",
+    "InvalidAssessment",
+    "NotFound",
+    "Problem",
+    "ProtocolError",
+    "ReportError",
+    "SprintclearError",
+    "StoreError",
+    "VerificationFailed",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input: where, which rule it broke, in words.
+
+    ``field`` is a dotted path (``pain.rest``, ``strength.nordic_n.uninjured``,
+    ``criteria.C302.parts.0.threshold``); ``rule`` is a short stable code
+    (``range``, ``unknown_field``, ``required``...) that programs can test;
+    ``message`` is the sentence a person reads.
+    """
+
+    field: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "rule": self.rule, "message": self.message}
+
+
+class SprintclearError(Exception):
+    """Base of every error sprintclear raises on purpose."""
+
+
+class _ProblemsError(SprintclearError):
+    def __init__(self, summary: str, problems: list[Problem]) -> None:
+        self.summary = summary
+        self.problems = tuple(problems)
+        lines = [summary, *(f"  {problem}" for problem in self.problems)]
+        super().__init__("\n".join(lines))
+
+
+class ProtocolError(_ProblemsError):
+    """A protocol file cannot be used; every offending entry is in ``problems``."""
+
+
+class InvalidAssessment(_ProblemsError):
+    """An assessment breaks the data dictionary; every offending field is in ``problems``."""
+
+
+class ReportError(SprintclearError):
+    """A report cannot be rendered, signed or read."""
+
+
+class VerificationFailed(ReportError):
+    """A signed report is not what it claims to be; the message says why."""
+
+
+class StoreError(SprintclearError):
+    """The decision store refused an operation."""
+
+
+class NotFound(StoreError):
+    """An id that does not exist."""
+
+
+class Conflict(StoreError):
+    """The operation contradicts what is already stored."""

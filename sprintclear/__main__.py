@@ -1,0 +1,3 @@
+from sprintclear.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""The ``sprintclear`` command.
+
+Commands are thin: parse, call the engine (or the store, or the reports),
+print. This is the only place that maps errors to exit codes:
+
+- 0: every input was decided ("not cleared" is a result, not an error);
+- 1: a check failed (for example a report that does not verify);
+- 2: an input or a protocol file is invalid, every problem is printed to
+  standard error with the field it is in and the rule it broke.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rules.errors import InvalidAssessment, Problem, ProtocolError
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_INVALID = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sprintclear")
+def main() -> None:
+    """Return-to-sprint clearance after hamstring or calf muscle injury."""
+
+
+def _load_protocol(path: Path | None) -> Any:
+    from rules import default_protocol, load_protocol
+
+    if path is None:
+        return default_protocol()
+    try:
+        return load_protocol(path)
+    except ProtocolError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID)
+
+
+def _inputs(paths: tuple[str, ...]) -> Iterator[tuple[str, str | None, Problem | None]]:
+    """Each input as (name, text, problem reading it), directories expanded to their *.json."""
+    for raw in paths:
+        if raw == "-":
+            yield "<stdin>", sys.stdin.read(), None
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(path.glob("*.json"))
+            if not files:
+                yield raw, None, Problem("<file>", "unreadable", "directory holds no *.json file")
+            for file in files:
+                yield from _inputs((str(file),))
+            continue
+        try:
+            yield raw, path.read_text("utf-8"), None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            yield raw, None, Problem("<file>", "unreadable", f"cannot be read: {reason}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="One decision JSON object per input, one per line, in input order.")
+@click.option("--protocol", "protocol_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="A clinic's protocol file instead of the default protocol.")
+def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None) -> None:
+    """Decide the assessments in PATHS (files, directories of *.json, or - for stdin)."""
+    from engine.decide import evaluator_for
+    from sprintclear.summary import render_summary
+
+    evaluator = evaluator_for(_load_protocol(protocol_path))
+    any_invalid = False
+    first = True
+    for name, text, read_problem in _inputs(paths):
+        problems: tuple[Problem, ...]
+        if read_problem is not None:
+            message, problems = "the input cannot be read", (read_problem,)
+        else:
+            assert text is not None
+            try:
+                decision = evaluator.decide_json(text)
+            except InvalidAssessment as exc:
+                message, problems = exc.summary, exc.problems
+            else:
+                if as_json:
+                    click.echo(decision.to_json())
+                else:
+                    click.echo(("" if first else "\n") + render_summary(decision, name))
+                first = False
+                continue
+        any_invalid = True
+        click.echo(f"{name}: {message}", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        if as_json:
+            click.echo(json.dumps({"error": {
+                "input": name, "message": message,
+                "fields": [problem.as_dict() for problem in problems]}}, ensure_ascii=False))
+    sys.exit(EXIT_INVALID if any_invalid else EXIT_OK)
+
+
+@main.group()
+def protocol() -> None:
+    """Show, export or check a protocol file."""
+
+
+@protocol.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write to this file instead of standard output.")
+def protocol_export(output: Path | None) -> None:
+    """Write the default protocol file, to edit into a clinic's own."""
+    from rules.loading import default_protocol_text
+
+    text = default_protocol_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, "utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@protocol.command("check")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def protocol_check(path: Path) -> None:
+    """Validate a protocol file and print its id and rule base version."""
+    from engine.decide import rulebase_version
+
+    loaded = _load_protocol(path)
+    click.echo(f"{path}: valid protocol {loaded.id} {loaded.version} · "
+               f"{len(loaded.criteria)} criteria, {len(loaded.safety_rules)} safety rules, "
+               f"{len(loaded.activities)} activities · rule base {rulebase_version(loaded)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
