@@ -130,6 +130,8 @@ class TriggerResult:
     parts: tuple[PartResult, ...]
     missing: tuple[str, ...]
     """The missing inputs that could still change the outcome (empty when it is known)."""
+    reasons: tuple[PartResult, ...] = ()
+    """When triggered: the parts that make it true (not the parts of a branch that failed)."""
 
 
 def evaluate_criterion(criterion: Criterion, case: Case) -> CriterionResult:
@@ -150,7 +152,8 @@ def evaluate_trigger(trigger: Trigger, case: Case) -> TriggerResult:
     """Three-valued: ``any`` is true if one part is, ``all`` false if one part is."""
     if isinstance(trigger, Condition):
         part = evaluate_condition(trigger, case)
-        return TriggerResult(part.outcome, (part,), part.missing)
+        return TriggerResult(part.outcome, (part,), part.missing,
+                             (part,) if part.outcome else ())
     children = [evaluate_trigger(child, case) for child in
                 (trigger.any if isinstance(trigger, AnyOf) else trigger.all)]
     outcomes = [child.outcome for child in children]
@@ -165,7 +168,9 @@ def evaluate_trigger(trigger: Trigger, case: Case) -> TriggerResult:
         outcome = not decisive
     missing = () if outcome is not None else tuple(dict.fromkeys(
         path for child in children if child.outcome is None for path in child.missing))
-    return TriggerResult(outcome, parts, missing)
+    reasons = tuple(part for child in children if child.outcome for part in child.reasons) \
+        if outcome else ()
+    return TriggerResult(outcome, parts, missing, reasons)
 
 
 # ---- one condition ---------------------------------------------------------------

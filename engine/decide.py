@@ -162,9 +162,10 @@ class Evaluator:
                 if rule.effect.is_red_flag:
                     red_flags.append(self._red_flag(outcome, run.criteria_phase))
                 else:
+                    matched = [self._part(p) for p in outcome.result.reasons]
                     cautions.append(Caution(
                         id=rule.id, name=rule.name, message=rule.message,
-                        matched=[self._part(p) for p in outcome.result.parts if p.assessed],
+                        because=_because(matched), matched=matched,
                         sources=self._sources(rule.sources)))
             elif outcome.outcome == "not_checked" and rule.effect.is_red_flag:
                 not_checked.append(NotChecked(id=rule.id, name=rule.name,
@@ -283,11 +284,12 @@ class Evaluator:
             effect = f"phase capped at {cap.id} ({cap.number})"
             if rule.effect.kind == "refer":
                 effect = "refer to a physician; " + effect
+        matched = [self._part(p) for p in outcome.result.reasons]
         return RedFlag(
             id=rule.id, name=rule.name, message=rule.message, effect=effect,
+            because=_because(matched),
             effect_kind=rule.effect.kind,  # type: ignore[arg-type]
-            refer=rule.effect.kind == "refer", resulting_phase=phase,
-            matched=[self._part(p) for p in outcome.result.parts if p.outcome is True],
+            refer=rule.effect.kind == "refer", resulting_phase=phase, matched=matched,
             sources=self._sources(rule.sources),
         )
 
@@ -313,6 +315,11 @@ class Evaluator:
             "decide_phase": "safety rules lower the criteria phase; the lowest result wins",
             "activities": "activities of every phase up to the decided one are allowed",
         }[rule_id]
+
+
+def _because(parts: list[PartFinding]) -> str:
+    """``swelling increasing: yes (= yes); next-morning pain: 4 (≥ 3)``."""
+    return "; ".join(f"{p.label}: {p.value_text} ({p.threshold_text})" for p in parts)
 
 
 def _unique_labels(labels: list[str]) -> list[str]:

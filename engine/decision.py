@@ -95,6 +95,7 @@ class RedFlag(_Model):
     name: str
     message: str
     effect: str = Field(description="What the rule does to the phase, in words")
+    because: str = Field(description="The measurements that triggered it, in words")
     effect_kind: Literal["refer", "cap", "flare"]
     refer: bool
     resulting_phase: PhaseRef
@@ -106,6 +107,7 @@ class Caution(_Model):
     id: str
     name: str
     message: str
+    because: str = Field(description="The measurements that triggered it, in words")
     matched: list[PartFinding]
     sources: list[SourceRef]
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.conditions import CriterionResult, PartResult
-from rules.dictionary import FIELDS_BY_PATH
+from rules.dictionary import FIELDS_BY_PATH, PHASE_IDS
 from rules.protocol import OPERATOR_SYMBOLS, PERCENT_MEASURES, Condition, ProfileLimit
 
 _MEASURE_WORDS = {
@@ -61,7 +61,7 @@ def format_value(value: Any, condition: Condition) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if condition.measure == "phase" and isinstance(value, int):
-        return str(value)
+        return f"{value} {PHASE_IDS[value - 1]}"
     unit = unit_of(condition)
     if isinstance(value, Decimal) or (unit == "%" and isinstance(value, int | float)):
         text = f"{Decimal(str(value)):.1f}" if unit == "%" else _number(value)

@@ -71,7 +71,8 @@ def render_summary(decision: Decision, source: str | None = None) -> str:
     if decision.red_flags:
         lines.append(_line("Red flags", f"{len(decision.red_flags)}"))
         for flag in decision.red_flags:
-            lines.append(_item("!", f"{flag.id} {flag.message} Effect: {flag.effect}."))
+            lines.append(_item("!", f"{flag.id} {flag.message} Found: {flag.because}. "
+                                   f"Effect: {flag.effect}."))
     else:
         lines.append(_line("Red flags", "none"))
     for unchecked in decision.safety_not_checked:
@@ -80,7 +81,7 @@ def render_summary(decision: Decision, source: str | None = None) -> str:
     if decision.cautions:
         lines.append(_line("Cautions", f"{len(decision.cautions)}"))
         for caution in decision.cautions:
-            lines.append(_item("•", f"{caution.id} {caution.message}"))
+            lines.append(_item("•", f"{caution.id} {caution.message} Found: {caution.because}."))
     else:
         lines.append(_line("Cautions", "none"))
     lines.append(_line("Allowed", ", ".join(decision.allowed_activities)))

@@ -1,0 +1,167 @@
+"""Shared test material: complete assessments and small helpers to vary them.
+
+``hamstring_play()`` and ``calf_play()`` are assessments where every test is
+done and every criterion of the region is met, with no caution but R9: the
+decided phase is ``play``. Tests change one value at a time with
+:func:`varied` and look at what the decision says.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+SPEC = REPO.parent / "shared" / "spec" / "protocol.md"
+
+_REMOVE = object()
+REMOVE: Any = _REMOVE
+"""Pass as a value to :func:`varied` to delete the field (make it "not assessed")."""
+
+
+def _both(value: float) -> dict[str, float]:
+    return {"injured": value, "uninjured": value}
+
+
+def hamstring_play() -> dict[str, Any]:
+    return {
+        "athlete": {"id": "T-1", "name": "Test Athlete", "sport": "football", "position": "wing"},
+        "injury": {"region": "hamstring", "muscle": "biceps_femoris_long_head", "side": "left",
+                   "date": "2026-01-01", "mechanism": "sprinting", "bamic_grade": "1a",
+                   "tendon_involved": False, "previous_same_site": 0},
+        "assessment": {"date": "2026-03-02", "assessor": "Test Clinician", "profile": "standard"},
+        "pain": {"rest": 0, "walking": 0, "palpation": 0, "isometric": 0, "stretch": 0,
+                 "exercise": 0, "running": 0, "sprint": 0, "next_morning": 0},
+        "signs": {"swelling_increasing": False},
+        "function": {"gait_normal": True, "single_leg_squat_pain_free": True},
+        "running": {"max_pain_free_speed_pct": 100},
+        "strength": {"isometric_90_90": _both(300), "isometric_90_20": _both(220),
+                     "nordic_n": _both(350)},
+        "flexibility": {"passive_slr_deg": _both(90), "ake_deg": _both(160),
+                        "ake_discomfort": False, "h_test_insecurity": 0},
+        "hop": {"single_cm": _both(200), "triple_cm": _both(600), "crossover_cm": _both(550)},
+        "technique": {"posture": 2, "pelvic_control": 2, "foot_strike": 2, "shin_angle": 2,
+                      "arm_action": 2, "stable_under_fatigue": True},
+        "sprint": {"max_velocity_mps": 9.5, "pre_injury_max_velocity_mps": 9.5,
+                   "gct_asymmetry_pct": 3, "repeated_sprint_passed": True,
+                   "deceleration_passed": True},
+        "training": {"full_team_sessions": 3},
+        "readiness": {"confidence": 90},
+    }
+
+
+def calf_play() -> dict[str, Any]:
+    document = hamstring_play()
+    document["injury"].update(region="calf", muscle="gastrocnemius_medial", mechanism="other")
+    for key in ("isometric_90_90", "isometric_90_20", "nordic_n"):
+        del document["strength"][key]
+    document["strength"]["heel_raise_reps"] = _both(30)
+    document["flexibility"] = {}
+    return document
+
+
+def play_document(region: str) -> dict[str, Any]:
+    return hamstring_play() if region in ("hamstring", "both") else calf_play()
+
+
+def varied(document: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``document`` with dotted paths set (``REMOVE`` deletes the field).
+
+    A bilateral field may be given as a pair ``(injured, uninjured)``.
+    """
+    result = copy.deepcopy(document)
+    for path, value in changes.items():
+        *parents, name = path.split(".")
+        node = result
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        if value is _REMOVE:
+            node.pop(name, None)
+        elif isinstance(value, tuple):
+            node[name] = {"injured": value[0], "uninjured": value[1]}
+        else:
+            node[name] = value
+    return result
+
+
+def criterion(decision: Any, criterion_id: str) -> Any:
+    return next(c for c in decision.criteria if c.id == criterion_id)
+
+
+def example_files() -> list[Path]:
+    return sorted(EXAMPLES.glob("*.json"))
+
+
+def load_example(name: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / f"{name}.json").read_text("utf-8"))
+
+
+# Invalid inputs of every kind protocol section 7 names: (id, changes, field, rule).
+INVALID_CASES: list[tuple[str, dict[str, Any], str, str]] = [
+    ("nrs-above-range", {"pain.rest": 11}, "pain.rest", "range"),
+    ("nrs-below-range", {"pain.sprint": -1}, "pain.sprint", "range"),
+    ("nrs-not-whole", {"pain.walking": 2.5}, "pain.walking", "integer"),
+    ("nrs-as-text", {"pain.exercise": "3"}, "pain.exercise", "integer"),
+    ("nrs-as-boolean", {"pain.running": True}, "pain.running", "integer"),
+    ("percentage-above-range", {"running.max_pain_free_speed_pct": 100.5},
+     "running.max_pain_free_speed_pct", "range"),
+    ("number-as-text", {"readiness.confidence": "high"}, "readiness.confidence", "number"),
+    ("not-finite", {"sprint.gct_asymmetry_pct": float("nan")}, "sprint.gct_asymmetry_pct",
+     "number"),
+    ("velocity-above-range", {"sprint.max_velocity_mps": 13.5}, "sprint.max_velocity_mps",
+     "range"),
+    ("newtons-above-range", {"strength.nordic_n": (2100, 300)}, "strength.nordic_n.injured",
+     "range"),
+    ("reps-not-whole", {"strength.heel_raise_reps": (20.5, 30)},
+     "strength.heel_raise_reps.injured", "integer"),
+    ("degrees-negative", {"flexibility.ake_deg": (150, -5)}, "flexibility.ake_deg.uninjured",
+     "range"),
+    ("centimetres-above-range", {"hop.triple_cm": (1600, 600)}, "hop.triple_cm.injured",
+     "range"),
+    ("bilateral-one-side", {"hop.single_cm": {"injured": 180}}, "hop.single_cm.uninjured",
+     "required"),
+    ("bilateral-not-object", {"strength.isometric_90_20": 250}, "strength.isometric_90_20",
+     "object"),
+    ("bilateral-unknown-side", {"strength.isometric_90_90": {"injured": 1, "uninjured": 2,
+                                                             "left": 3}},
+     "strength.isometric_90_90.left", "unknown_field"),
+    ("uninjured-zero", {"strength.isometric_90_90": (250, 0)},
+     "strength.isometric_90_90.uninjured", "zero_reference"),
+    ("pre-injury-velocity-zero", {"sprint.pre_injury_max_velocity_mps": 0},
+     "sprint.pre_injury_max_velocity_mps", "zero_reference"),
+    ("rating-above-range", {"technique.posture": 3}, "technique.posture", "range"),
+    ("boolean-as-text", {"function.gait_normal": "yes"}, "function.gait_normal", "boolean"),
+    ("boolean-as-number", {"signs.swelling_increasing": 1}, "signs.swelling_increasing",
+     "boolean"),
+    ("sessions-above-range", {"training.full_team_sessions": 101}, "training.full_team_sessions",
+     "range"),
+    ("previous-injuries-above-range", {"injury.previous_same_site": 21},
+     "injury.previous_same_site", "range"),
+    ("h-test-above-range", {"flexibility.h_test_insecurity": 101},
+     "flexibility.h_test_insecurity", "range"),
+    ("unknown-group", {"pian.rest": 0}, "pian", "unknown_field"),
+    ("unknown-field", {"pain.restt": 0}, "pain.restt", "unknown_field"),
+    ("missing-athlete-id", {"athlete.id": REMOVE}, "athlete.id", "required"),
+    ("empty-athlete-id", {"athlete.id": ""}, "athlete.id", "length"),
+    ("long-athlete-id", {"athlete.id": "x" * 65}, "athlete.id", "length"),
+    ("missing-region", {"injury.region": REMOVE}, "injury.region", "required"),
+    ("unknown-region", {"injury.region": "quadriceps"}, "injury.region", "choice"),
+    ("missing-side", {"injury.side": REMOVE}, "injury.side", "required"),
+    ("unknown-side", {"injury.side": "both"}, "injury.side", "choice"),
+    ("missing-injury-date", {"injury.date": REMOVE}, "injury.date", "required"),
+    ("bad-injury-date", {"injury.date": "2026-02-30"}, "injury.date", "date"),
+    ("missing-assessment-date", {"assessment.date": REMOVE}, "assessment.date", "required"),
+    ("date-not-iso", {"assessment.date": "02/03/2026"}, "assessment.date", "date"),
+    ("injury-after-assessment", {"injury.date": "2026-03-03"}, "injury.date", "date_order"),
+    ("muscle-of-other-region", {"injury.muscle": "soleus"}, "injury.muscle", "muscle_region"),
+    ("unknown-muscle", {"injury.muscle": "quadriceps"}, "injury.muscle", "choice"),
+    ("unknown-grade", {"injury.bamic_grade": "5a"}, "injury.bamic_grade", "choice"),
+    ("unknown-mechanism", {"injury.mechanism": "tackle"}, "injury.mechanism", "choice"),
+    ("unknown-profile", {"assessment.profile": "aggressive"}, "assessment.profile", "choice"),
+    ("unknown-previous-phase", {"previous.phase": "jog"}, "previous.phase", "choice"),
+    ("group-not-object", {"pain": [0, 0]}, "pain", "object"),
+    ("missing-required-group", {"assessment": REMOVE}, "assessment", "required"),
+]
