@@ -167,7 +167,8 @@ class Assessment:
 
     @property
     def muscle(self) -> str | None:
-        return self.document["injury"].get("muscle")
+        muscle: str | None = self.document["injury"].get("muscle")
+        return muscle
 
     @property
     def injury_date(self) -> dt.date:
@@ -187,7 +188,8 @@ class Assessment:
 
     @property
     def bamic_grade(self) -> str | None:
-        return self.document["injury"].get("bamic_grade")
+        grade: str | None = self.document["injury"].get("bamic_grade")
+        return grade
 
     @property
     def bamic_grade_number(self) -> int | None:
@@ -201,8 +203,8 @@ class Assessment:
 
     @property
     def previous_phase(self) -> str | None:
-        previous = self.document.get("previous") or {}
-        return previous.get("phase")
+        phase: str | None = (self.document.get("previous") or {}).get("phase")
+        return phase
 
 
 def canonical_json(document: Any) -> str:

@@ -158,7 +158,7 @@ def evaluate_trigger(trigger: Trigger, case: Case) -> TriggerResult:
                 (trigger.any if isinstance(trigger, AnyOf) else trigger.all)]
     outcomes = [child.outcome for child in children]
     parts = tuple(part for child in children for part in child.parts)
-    decisive = False if isinstance(trigger, AllOf) else True
+    decisive = not isinstance(trigger, AllOf)  # the outcome one child settles on its own
     outcome: bool | None
     if decisive in outcomes:
         outcome = decisive
@@ -214,7 +214,7 @@ def _measure(condition: Condition, case: Case) -> _Measured:
         raw = read(path)
         if raw is None:
             return None, (path,), ()
-        inputs = ((path, _plain(raw)),)
+        inputs: tuple[tuple[str, Any], ...] = ((path, _plain(raw)),)
         if measure == "value":
             spec = FIELDS_BY_PATH[path]
             return (round_percentage(raw) if spec.is_percentage else raw), (), inputs

@@ -238,7 +238,7 @@ class Evaluator:
             outcome="not_assessed" if part.outcome is None else (
                 "passed" if part.outcome else "failed"),
             missing=list(part.missing),
-            inputs={path: _json(value) for path, value in part.inputs},
+            inputs=dict(part.inputs),
         )
 
     def _criterion(self, result: CriterionResult) -> CriterionFinding:
@@ -297,8 +297,8 @@ class Evaluator:
         return TraceStep(
             step=index, rule=step.rule, kind=step.kind,
             description=self._describe_rule(step.rule),
-            matched=[MatchedFact(fact=fact, slots=_json(slots)) for fact, slots in step.matched],
-            declared=MatchedFact(fact=step.declared[0], slots=_json(step.declared[1])),
+            matched=[MatchedFact(fact=fact, slots=slots) for fact, slots in step.matched],
+            declared=MatchedFact(fact=step.declared[0], slots=step.declared[1]),
         )
 
     def _describe_rule(self, rule_id: str) -> str:
@@ -318,8 +318,15 @@ class Evaluator:
 
 
 def _because(parts: list[PartFinding]) -> str:
-    """``swelling increasing: yes (= yes); next-morning pain: 4 (≥ 3)``."""
-    return "; ".join(f"{p.label}: {p.value_text} ({p.threshold_text})" for p in parts)
+    """``next-morning pain 4 (≥ 3)``; parts on the same measure are merged, context left out."""
+    merged: dict[str, tuple[str, list[str]]] = {}
+    for part in parts:
+        if part.measure == "region":
+            continue
+        _, thresholds = merged.setdefault(part.label, (part.value_text, []))
+        thresholds.append(part.threshold_text)
+    return "; ".join(f"{label} {value} ({' and '.join(thresholds)})"
+                     for label, (value, thresholds) in merged.items())
 
 
 def _unique_labels(labels: list[str]) -> list[str]:

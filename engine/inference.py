@@ -79,31 +79,31 @@ KnowledgeEngine = experta.KnowledgeEngine
 Rule = experta.Rule
 
 
-class Assessment(Fact):  # type: ignore[misc]
+class Assessment(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
     """The assessment under decision (its values are read through the run's Case)."""
 
 
-class Finding(Fact):  # type: ignore[misc]
+class Finding(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
     """A criterion's status: met, unmet, not_assessed or not_applicable."""
 
 
-class SafetyCheck(Fact):  # type: ignore[misc]
+class SafetyCheck(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
     """A safety rule's outcome: triggered, not_triggered or not_checked."""
 
 
-class GateResult(Fact):  # type: ignore[misc]
+class GateResult(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
     """Whether a gate is passed."""
 
 
-class CriteriaPhase(Fact):  # type: ignore[misc]
+class CriteriaPhase(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
     """The phase the criteria allow, before safety rules."""
 
 
-class Phase(Fact):  # type: ignore[misc]
+class Phase(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
     """The decided phase, after safety rules."""
 
 
-class Activities(Fact):  # type: ignore[misc]
+class Activities(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
     """Allowed and restricted activities of the decided phase."""
 
 
@@ -240,7 +240,8 @@ def _safety_rule(rule: SafetyRule, position: int) -> Any:
 
     input_rhs.__name__ = rule.id
     input_rhs.__doc__ = f"{rule.id} {rule.name}"
-    return Rule(AS.assessment << Assessment(), salience=_salience("safety_input", position))(input_rhs)
+    return Rule(AS.assessment << Assessment(),
+                salience=_salience("safety_input", position))(input_rhs)
 
 
 def _with_phase(case: Case, phase: int) -> Case:
@@ -307,9 +308,9 @@ def _decide_phase_rule(protocol: Protocol) -> Any:
         run.phase = phase
         slots = {"number": phase, "id": protocol.phase_by_number[phase].id}
         engine.declare(Phase(**slots))
-        matched = (("CriteriaPhase", {"number": criteria_phase}),) + tuple(
+        matched = (("CriteriaPhase", {"number": criteria_phase}), *(
             ("SafetyCheck", {"rule": f["rule"], "outcome": "triggered", "effect": f["effect"]})
-            for f in sorted(triggered, key=lambda f: _rule_order(f["rule"])))
+            for f in sorted(triggered, key=lambda f: _rule_order(f["rule"]))))
         run.trace.append(TraceStep("decide_phase", "phase", matched, ("Phase", slots)))
 
     rhs.__name__ = "decide_phase"

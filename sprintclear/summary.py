@@ -7,6 +7,7 @@ the terminal says what the web page and the PDF say.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from engine.decision import Decision
@@ -16,17 +17,26 @@ _WIDTH = 100
 _LABEL = 12
 
 
+_GLUE = str.maketrans({" ": "\u00a0"})
+
+
+def _fill(text: str, first: str, rest: str) -> str:
+    """Wrap, never between a number and its unit or an operator and its number."""
+    glued = re.sub(r"(?<=\d) (?=%|N\b|cm\b|m/s|days\b|reps\b)|(?<=[≥≤<>=]) ",
+                   lambda match: match.group(0).translate(_GLUE), text)
+    wrapped = textwrap.fill(glued, width=_WIDTH, initial_indent=first, subsequent_indent=rest,
+                            break_on_hyphens=False)
+    return wrapped.replace("\u00a0", " ")
+
+
 def _line(label: str, text: str) -> str:
     indent = " " * (_LABEL + 1)
-    wrapped = textwrap.fill(text, width=_WIDTH, initial_indent=indent,
-                            subsequent_indent=indent, break_on_hyphens=False)
-    return f"{label:<{_LABEL}} " + wrapped[len(indent):]
+    return f"{label:<{_LABEL}} " + _fill(text, indent, indent)[len(indent):]
 
 
 def _item(mark: str, text: str) -> str:
     indent = " " * (_LABEL + 1)
-    return textwrap.fill(text, width=_WIDTH, initial_indent=f"{indent}{mark} ",
-                         subsequent_indent=indent + "  ", break_on_hyphens=False)
+    return _fill(text, f"{indent}{mark} ", indent + "  ")
 
 
 def _yes(flag: bool) -> str:

@@ -46,7 +46,8 @@ def _exact(value: float) -> Fraction:
         (450, 300, "150.0"),
     ],
 )
-def test_limb_symmetry_index_rounds_half_up(injured: float, uninjured: float, expected: str) -> None:
+def test_limb_symmetry_index_rounds_half_up(injured: float, uninjured: float,
+                                            expected: str) -> None:
     """LSI = injured ÷ uninjured × 100, rounded to one decimal half up on the typed decimals."""
     assert limb_symmetry_index(injured, uninjured) == Decimal(expected)
 
