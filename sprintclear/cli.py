@@ -139,5 +139,10 @@ def protocol_check(path: Path) -> None:
                f"{len(loaded.activities)} activities · rule base {rulebase_version(loaded)}")
 
 
+# ---- commands of the other layers, each in its own module ------------------------
+# reports (issue 3): report, sign, verify, demo-pki  → sprintclear/report_cli.py
+# service (issue 4): serve, keys, audit              → sprintclear/service_cli.py
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
