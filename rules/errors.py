@@ -7,11 +7,19 @@
     │                                .problems names every offending entry
     ├── InvalidAssessment            an assessment breaks the data dictionary;
     │                                .problems names every offending field and rule
+    ├── InvalidInput                 any other input (a request body, a query) breaks
+    │                                its schema; .problems names every offending field
     ├── ReportError                  a report cannot be rendered, signed or read
     │   └── VerificationFailed       a signed report is not what it claims to be
+    ├── AccessDenied                 the caller may not do this
+    │   ├── NotAuthenticated         no API key, or one that is unknown or revoked
+    │   └── NotPermitted             the key's role does not allow the operation
+    ├── NotConfigured                the operation needs a setting that is not configured
+    │                                (for example the clinic's signing key)
     └── StoreError                   the decision store refused an operation
         ├── NotFound                 an id that does not exist
-        └── Conflict                 the operation contradicts what is stored
+        ├── Conflict                 the operation contradicts what is stored
+        └── StoreUnavailable         the database cannot be reached, or stayed busy
 
 "Not cleared" is a normal result of a decision, never an exception. Only the
 command line maps these to exit codes and only ``api/`` maps them to HTTP
@@ -25,14 +33,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AccessDenied",
     "Conflict",
     "InvalidAssessment",
+    "InvalidInput",
+    "NotAuthenticated",
+    "NotConfigured",
     "NotFound",
+    "NotPermitted",
     "Problem",
     "ProtocolError",
     "ReportError",
     "SprintclearError",
     "StoreError",
+    "StoreUnavailable",
     "VerificationFailed",
 ]
 
@@ -78,6 +92,26 @@ class InvalidAssessment(_ProblemsError):
     """An assessment breaks the data dictionary; every offending field is in ``problems``."""
 
 
+class InvalidInput(_ProblemsError):
+    """A request's input (other than an assessment) breaks its schema; see ``problems``."""
+
+
+class AccessDenied(SprintclearError):
+    """The caller may not do this."""
+
+
+class NotAuthenticated(AccessDenied):
+    """No API key was given, or the key is unknown or revoked."""
+
+
+class NotPermitted(AccessDenied):
+    """The key's role does not allow the operation."""
+
+
+class NotConfigured(SprintclearError):
+    """The operation needs a setting that is not configured; the message names it."""
+
+
 class ReportError(SprintclearError):
     """A report cannot be rendered, signed or read."""
 
@@ -96,3 +130,7 @@ class NotFound(StoreError):
 
 class Conflict(StoreError):
     """The operation contradicts what is already stored."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached, or stayed busy longer than the configured wait."""

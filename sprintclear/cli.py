@@ -142,6 +142,11 @@ def protocol_check(path: Path) -> None:
 # ---- commands of the other layers, each in its own module ------------------------
 # reports (issue 3): report, sign, verify, demo-pki  → sprintclear/report_cli.py
 # service (issue 4): serve, keys, audit              → sprintclear/service_cli.py
+from sprintclear.service_cli import audit, keys, serve  # noqa: E402
+
+main.add_command(serve)
+main.add_command(keys)
+main.add_command(audit)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,111 @@
+"""Signed PDF reports of signed-off decisions: made once, kept, and served as kept.
+
+The first request for a decision's report renders it (``reports.render_report_pdf``
+with the stored canonical input and the injury's earlier decisions as history),
+signs it with the clinic's key (``reports.sign_report``), and stores the PDF
+and its SHA-256 with an audit entry. Every later request gets those very
+bytes, so the hash an insurer archives stays valid. A report is only issued
+once a clinician has signed the decision off: the signature then vouches for
+a reviewed recommendation, and its meaning says who accepted or overrode it.
+
+The signing key is read and parsed once, when the service starts; a key that
+cannot be read stops the start with a clear message. Without one, reports
+answer 503 naming the settings to set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from api.settings import Settings
+from api.store import Principal, Store
+from api.store.records import Signoff, StoredReport
+from engine.decision import Decision
+from rules.errors import Conflict, NotConfigured, ReportError
+
+__all__ = ["ReportService", "signature_meaning"]
+
+_NO_KEY = ("no signing key is configured: set SPRINTCLEAR_SIGNING_P12 and "
+           "SPRINTCLEAR_SIGNING_PASSWORD_FILE to the clinic's PKCS#12 key and its password")
+
+
+def signature_meaning(meaning: str, signoff: Signoff) -> str:
+    """The clinic's meaning, then the sign-off it vouches for, in one line."""
+    if signoff.action == "accept":
+        what = f"recommendation ({signoff.recommended_phase}) accepted"
+    else:
+        what = (f"recommendation ({signoff.recommended_phase}) overridden to "
+                f"{signoff.signed_phase}")
+    return f"{meaning}; {what} by {signoff.clinician} at {signoff.signed_at}"
+
+
+@dataclass
+class ReportService:
+    """Renders, signs and keeps reports; ``signer`` is None when no key is configured."""
+
+    signer: Any | None
+    name: str
+    meaning: str
+    clock: Callable[[], dt.datetime]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Callable[[], dt.datetime]
+                      ) -> ReportService:
+        if settings.signing_p12 is None:
+            return cls(None, settings.signing_name, settings.signing_meaning, clock)
+        try:
+            from reports import ClinicianSigner
+        except ImportError as exc:
+            raise NotConfigured(f"a signing key is configured, but the report renderer is not "
+                                f"available: {exc}") from exc
+        try:
+            data = settings.signing_p12.read_bytes()
+            password = None
+            if settings.signing_password_file is not None:
+                lines = settings.signing_password_file.read_bytes().splitlines()
+                password = lines[0] if lines else b""
+        except OSError as exc:
+            raise NotConfigured(f"cannot read the signing key: {exc}") from exc
+        try:
+            signer = ClinicianSigner.from_pkcs12(data, password)
+        except ReportError as exc:
+            raise NotConfigured(f"the signing key {settings.signing_p12} cannot be used: "
+                                f"{exc}") from exc
+        return cls(signer, settings.signing_name, settings.signing_meaning, clock)
+
+    def report(self, store: Store, actor: Principal, decision_id: str) -> StoredReport:
+        """The decision's signed report: the stored one, or a new one made, kept and returned."""
+        existing = store.get_report(decision_id)
+        if existing is not None:
+            return existing
+        stored = store.get_decision(decision_id)
+        if stored.signoff is None:
+            raise Conflict(f"decision {decision_id} has not been signed off: a report is "
+                           f"issued once a clinician accepts or overrides it")
+        if self.signer is None:
+            raise NotConfigured(_NO_KEY)
+        from reports import render_report_pdf, sign_report
+
+        decision = Decision.model_validate_json(stored.decision_json)
+        history = [Decision.model_validate_json(text)
+                   for text in store.earlier_decisions(decision_id)]
+        now = self.clock()
+        meaning = signature_meaning(self.meaning, stored.signoff)
+        pdf = render_report_pdf(decision, store.document_of(decision_id), history=history,
+                                generated_at=now)
+        signed = sign_report(pdf, self.signer, name=self.name, meaning=meaning, signed_at=now)
+        try:
+            store.store_report(actor, decision_id, pdf=signed, signer_name=self.name,
+                               meaning=meaning, at=now)
+        except Conflict:
+            # another request made it first; serve the one that was kept
+            kept = store.get_report(decision_id)
+            if kept is None:
+                raise
+            return kept
+        kept = store.get_report(decision_id)
+        assert kept is not None
+        return kept

@@ -1,0 +1,1 @@
+"""The routers of the service, one per resource; ``api.main`` includes them all."""

@@ -1,0 +1,211 @@
+"""HTTP envelopes: the request bodies of the service, the error body, and how both are read.
+
+Bodies are read by the service itself, not by FastAPI's validation, so every
+invalid input gets the same answer as on the command line: 422 with
+``{"error": {"message", "fields": [{"field", "rule", "message"}]}}``. An
+assessment is validated by ``engine.parse_assessment`` (the very messages of
+``sprintclear evaluate``); the other bodies by the models below, whose errors
+are translated the same way. The models still document the bodies in OpenAPI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from api.store.records import ReportInfo, Signoff
+from engine.assessment import Assessment, parse_assessment_json
+from engine.decision import Decision
+from rules.dictionary import MUSCLES_BY_REGION
+from rules.errors import InvalidAssessment, InvalidInput, Problem
+
+__all__ = [
+    "AthleteIn",
+    "DecisionEnvelope",
+    "ErrorBody",
+    "InjuryIn",
+    "KeyIn",
+    "SignoffIn",
+    "error_body",
+    "parse_assessment_body",
+    "parse_body",
+]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+# The choices of the data dictionary (rules.dictionary), written out so that type checkers
+# see them; a test keeps them equal to the dictionary's.
+Muscle = Literal["biceps_femoris_long_head", "biceps_femoris_short_head", "semitendinosus",
+                 "semimembranosus", "gastrocnemius_medial", "gastrocnemius_lateral", "soleus"]
+Grade = Literal["0a", "0b", "1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "3c", "4", "4c"]
+Mechanism = Literal["sprinting", "stretching", "other"]
+PhaseId = Literal["protect", "load", "run", "sprint", "train", "play"]
+RoleId = Literal["clinician", "auditor", "insurer", "admin"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AthleteIn(_Body):
+    """A new athlete. The id is the one the athlete's assessments carry in ``athlete.id``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "FC-23", "name": "Jonas Berg", "sport": "football", "position": "right winger"}]})
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Text200 | None = None
+    sport: Text200 | None = None
+    position: Text200 | None = None
+
+
+class InjuryIn(_Body):
+    """A new injury episode of an athlete: region, side and date identify it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"region": "hamstring", "side": "right", "date": "2026-02-10",
+         "muscle": "biceps_femoris_long_head", "bamic_grade": "2a", "mechanism": "sprinting"}]})
+
+    region: Literal["hamstring", "calf"]
+    side: Literal["left", "right"]
+    date: Annotated[dt.date, Field(strict=False, description="ISO date YYYY-MM-DD")]
+    muscle: Muscle | None = None
+    bamic_grade: Grade | None = None
+    mechanism: Mechanism | None = None
+
+    def problems(self) -> list[Problem]:
+        if self.muscle is not None and self.muscle not in MUSCLES_BY_REGION[self.region]:
+            return [Problem("muscle", "muscle_region",
+                            f"{self.muscle} is not a {self.region} muscle")]
+        return []
+
+
+class SignoffIn(_Body):
+    """A clinician's sign-off: accept the recommendation, or override it with a reason."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"action": "accept"},
+        {"action": "override", "phase": "run",
+         "reason": "Grade 3 injury on day 17: hold sprinting until day 21 whatever the tests"}]})
+
+    action: Literal["accept", "override"]
+    phase: PhaseId | None = Field(default=None,
+                                  description="The phase signed (override: required)")
+    reason: Annotated[str, StringConstraints(max_length=4000)] | None = Field(
+        default=None, description="Why (override: required)")
+
+
+class KeyIn(_Body):
+    """A new API key for a person or a system."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"role": "clinician", "name": "Dr. L. Brandt"}]})
+
+    role: RoleId
+    name: Text200
+
+
+class ErrorField(BaseModel):
+    field: str = Field(description="Dotted path of the offending field (pain.rest)")
+    rule: str = Field(description="Short stable code of the rule it broke (range)")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    fields: list[ErrorField]
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the service."""
+
+    error: ErrorDetail
+
+
+class DecisionEnvelope(BaseModel):
+    """A stored decision: where it belongs, its sign-off and report, and the full decision."""
+
+    id: str
+    assessment_id: str
+    athlete_id: str
+    injury_id: str
+    superseded_by: str | None
+    rulebase_version: str
+    decided_at: str
+    decision_sha256: str
+    signoff: Signoff | None
+    report: ReportInfo | None
+    decision: Decision
+
+
+def error_body(message: str, problems: tuple[Problem, ...] | list[Problem] = ()
+               ) -> dict[str, Any]:
+    return {"error": {"message": message, "fields": [p.as_dict() for p in problems]}}
+
+
+def parse_assessment_body(raw: bytes) -> Assessment:
+    """Validate an assessment body with the engine; JSON the engine cannot read is a 422 too."""
+    try:
+        return parse_assessment_json(raw)
+    except (ValueError, RecursionError) as exc:
+        # json refuses integers of over 4,300 digits (ValueError) and nests deeper than
+        # the interpreter's recursion limit (RecursionError); neither is an engine case
+        raise InvalidAssessment("the assessment is not valid JSON", [
+            Problem("<input>", "json", f"is not valid JSON ({_reason(exc)})")]) from exc
+
+
+def parse_body(model: type[ModelT], raw: bytes, what: str) -> ModelT:
+    """Read a JSON body into ``model``; every problem is named by its field path."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"the {what} is not valid JSON", [
+            Problem("<input>", "json", f"is not valid JSON ({_reason(exc)})")]) from exc
+    if not isinstance(data, Mapping):
+        raise InvalidInput(f"the {what} is not valid", [
+            Problem("<input>", "object", "must be a JSON object")])
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"the {what} is not valid",
+                           [_problem(error) for error in exc.errors(include_url=False)]
+                           ) from exc
+    problems = list(parsed.problems()) if hasattr(parsed, "problems") else []
+    problems += [Problem(path, "nul_character", "must not contain the NUL character (\\u0000)")
+                 for path, value in data.items() if isinstance(value, str) and "\x00" in value]
+    if problems:
+        raise InvalidInput(f"the {what} is not valid", problems)
+    return parsed
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc).split(";")[0].split(": line")[0]
+
+
+_RULES = {"missing": "required", "extra_forbidden": "unknown_field", "literal_error": "choice",
+          "enum": "choice", "string_too_short": "length", "string_too_long": "length",
+          "string_type": "text", "date_from_datetime_parsing": "date", "date_parsing": "date",
+          "date_type": "date", "int_type": "integer", "bool_type": "boolean"}
+
+
+def _problem(error: Mapping[str, Any]) -> Problem:
+    path = ".".join(str(part) for part in error["loc"]) or "<input>"
+    kind = str(error["type"])
+    rule = _RULES.get(kind, "date" if kind.startswith("date") else kind)
+    if rule == "required":
+        message = "is required"
+    elif rule == "unknown_field":
+        message = "is not a field of this request"
+    else:
+        message = f"{str(error['msg'])[0].lower()}{str(error['msg'])[1:]}"
+        given = error.get("input")
+        if isinstance(given, str | int | float | bool) and rule != "length":
+            message += f" (got {json.dumps(given)[:60]})"
+    return Problem(path, rule, message)

@@ -1,0 +1,230 @@
+"""Connecting to the database, migrating it, and the two kinds of transaction.
+
+SQLite (the embedded default) and PostgreSQL are supported. Every write is
+one transaction that starts by taking the store's write lock, so appends to
+the audit chain are serial on both:
+
+- **SQLite** takes the database's write lock when the transaction begins
+  (``BEGIN IMMEDIATE``; the sqlite3 driver's own transaction handling is
+  switched off so SQLAlchemy's ``BEGIN`` is the one that counts). Other
+  writers wait up to the busy timeout; readers go on reading (WAL journal).
+- **PostgreSQL** locks the one row of ``audit_head`` (``SELECT … FOR UPDATE``)
+  as the first statement of the transaction; the next writer waits for the
+  commit. Under READ COMMITTED each later statement then sees every write
+  committed before it, so the checks a write makes are never stale.
+
+Errors of SQLAlchemy and the drivers are translated into the error tree here,
+in :func:`translated_errors`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
+from sqlalchemy.exc import InterfaceError as SQLInterfaceError
+from sqlalchemy.orm import Session
+
+from api.store.tables import AuditHeadRow
+from rules.errors import Conflict, InvalidInput, NotConfigured, Problem, StoreUnavailable
+
+__all__ = [
+    "Database",
+    "check_schema",
+    "head_revision",
+    "make_engine",
+    "migrate",
+    "schema_revision",
+    "translated_errors",
+]
+
+_WRITE = "sprintclear_write"
+_BUSY_TIMEOUT_SECONDS = 30
+_MIGRATION_LOCK = 0x5C_0A_0D_17  # pg_advisory_xact_lock key: one migration at a time
+
+
+def _normalised_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise NotConfigured(f"the database URL {url!r} is not a database URL "
+                            f"(e.g. sqlite:///path/to/file.sqlite3 or "
+                            f"postgresql+psycopg://user@host/db)") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # the driver that is installed
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith(
+                "file:"):
+            raise NotConfigured("an in-memory SQLite database would forget every record: give "
+                                "a file, e.g. sqlite:///path/to/sprintclear.sqlite3")
+    elif backend != "postgresql":
+        raise NotConfigured(f"database {backend!r} is not supported: use a SQLite file or "
+                            f"PostgreSQL")
+    return parsed
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite file (its folder is created) or a PostgreSQL database."""
+    parsed = _normalised_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            assert parsed.database is not None
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_SECONDS,
+                                                         "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise NotConfigured(f"no database driver for {parsed.drivername!r}: {exc}") from exc
+    except OSError as exc:
+        raise NotConfigured(f"cannot create the database folder: {exc}") from exc
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN (see _sqlite_begin) instead of the driver, which
+    # would begin only before the first INSERT and so read outside the transaction.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    write = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Database errors, as the error tree: refused by a constraint, unreachable, unstorable."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Conflict("the database refused the write: it contradicts a stored record "
+                       f"({_first_line(exc.orig)})") from exc
+    except DataError as exc:
+        raise InvalidInput("the database cannot store a value", [
+            Problem("<input>", "unstorable", _first_line(exc.orig))]) from exc
+    except (OperationalError, SQLInterfaceError) as exc:
+        raise StoreUnavailable(f"the database is unavailable: {_first_line(exc.orig)}") from exc
+
+
+def _first_line(error: BaseException | None) -> str:
+    return str(error).strip().splitlines()[0] if error is not None and str(error).strip() \
+        else type(error).__name__
+
+
+# ---- transactions ------------------------------------------------------------------
+
+
+class Database:
+    """An engine and the two ways in: :meth:`reading` and :meth:`writing`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._writer = engine.execution_options(**{_WRITE: True})
+        self._snapshot = (engine.execution_options(isolation_level="REPEATABLE READ")
+                          if self.dialect == "postgresql" else engine)
+
+    @contextmanager
+    def reading(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A read-only transaction; ``snapshot`` gives every statement the same view."""
+        with translated_errors(), Session(self._snapshot if snapshot else self.engine,
+                                          expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One write transaction holding the write lock; it commits only if the block ends."""
+        with translated_errors(), Session(self._writer, expire_on_commit=False,
+                                          autoflush=True) as session, session.begin():
+            head = session.execute(
+                select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
+            ).scalar_one_or_none()
+            if head is None:
+                raise StoreUnavailable(
+                    "the audit chain's head row is missing: the database was changed "
+                    "outside the service or not migrated; run `sprintclear audit verify`")
+            yield session
+
+    def ping(self) -> None:
+        with translated_errors(), self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+# ---- migrations ----------------------------------------------------------------------
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location",
+                           str(resources.files("api").joinpath("migrations")))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration that ships with this version of sprintclear."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at (``None``: an empty database)."""
+    with translated_errors(), engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> str:
+    """Create or upgrade the schema to ``revision``; safe to run at every start."""
+    with translated_errors(), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _MIGRATION_LOCK})
+        command.upgrade(_alembic_config(connection), revision)
+    current = schema_revision(engine)
+    assert current is not None
+    return current
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``base``: an empty database)."""
+    with translated_errors(), engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), revision)
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to serve from a database whose schema is not the one this code expects."""
+    current, head = schema_revision(engine), head_revision()
+    if current != head:
+        raise NotConfigured(
+            f"the database schema is at {current or 'nothing (empty database)'}, this "
+            f"sprintclear needs {head}: start it with `sprintclear serve`, which migrates")

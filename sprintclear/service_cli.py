@@ -1,0 +1,327 @@
+"""The service's commands: ``serve``, ``keys create/list/revoke``, ``audit verify/replay``.
+
+Thin like the rest of the command line: open the store, call it, print. Exit
+status:
+
+- 0: done (``audit verify``: the chain is intact);
+- 1: a check failed (``audit verify`` found a break);
+- 2: what was asked cannot be done: an invalid value, an unknown id, a conflict;
+- 3: the service cannot run: no database, a setting missing or unusable.
+
+Each command takes ``--database-url``; without it the URL is
+``SPRINTCLEAR_DATABASE_URL``, or the default SQLite file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from rules.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidAssessment,
+    InvalidInput,
+    NotFound,
+    ProtocolError,
+    SprintclearError,
+)
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_REFUSED = 2
+EXIT_UNAVAILABLE = 3
+
+T = TypeVar("T")
+
+_database_option = click.option(
+    "--database-url", envvar="SPRINTCLEAR_DATABASE_URL", metavar="URL",
+    help="SQLAlchemy URL (default: SPRINTCLEAR_DATABASE_URL, or a SQLite file in "
+         "~/.local/share/sprintclear).")
+_protocol_option = click.option(
+    "--protocol", "protocol_path", type=click.Path(path_type=Path, dir_okay=False),
+    envvar="SPRINTCLEAR_PROTOCOL", help="A clinic's protocol file instead of the default.")
+
+
+def _exit_code(error: SprintclearError) -> int:
+    if isinstance(error, InvalidInput | InvalidAssessment | NotFound | Conflict | AccessDenied):
+        return EXIT_REFUSED
+    return EXIT_UNAVAILABLE
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Call ``action``; print a SprintclearError to standard error and exit with its code."""
+    try:
+        return action()
+    except SprintclearError as exc:
+        click.echo(f"sprintclear: {exc}", err=True)
+        sys.exit(_exit_code(exc))
+
+
+def _url(database_url: str | None) -> str:
+    from api.settings import default_database_url
+
+    return database_url or default_database_url()
+
+
+def _operator() -> Any:
+    from api.store import Principal
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no user name in this environment
+        user = "unknown"
+    return Principal(key_id=None, name=f"command line ({user}@{socket.gethostname()})",
+                     role="operator")
+
+
+def _open(database_url: str | None, *, migrate: bool) -> Any:
+    from api.store import Store
+
+    return _run(lambda: Store.open(_url(database_url), migrate_schema=migrate))
+
+
+def _evaluator(protocol_path: Path | None) -> Any:
+    from engine.decide import evaluator_for
+    from rules.loading import default_protocol, load_protocol
+
+    try:
+        return evaluator_for(load_protocol(protocol_path) if protocol_path
+                             else default_protocol())
+    except ProtocolError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_REFUSED)
+
+
+# ---- serve ----------------------------------------------------------------------------
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    # Bound here, with the protocol given explicitly: uvicorn's own multi-worker
+    # socket leaves proto at 0, so asyncio never sets TCP_NODELAY on the accepted
+    # connections and every keep-alive request waits ~40 ms for a delayed ACK
+    # (Kludex/uvicorn#3149). One socket for one or many workers.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        click.echo(f"sprintclear: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port; the one chosen is printed).")
+@_database_option
+@_protocol_option
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (on 2 cores, 2 serves about 1.5× the requests of 1).")
+@click.option("--demo", is_flag=True,
+              help="Load the example assessments as a small squad, into a fresh temporary "
+                   "database unless --database-url is given, and print demo keys.")
+@click.option("--examples", "examples_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="The examples/ folder for --demo (default: the checkout's).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log every request.")
+def serve(host: str, port: int, database_url: str | None, protocol_path: Path | None,
+          workers: int, demo: bool, examples_dir: Path | None, access_log: bool) -> None:
+    """Run the clearance service (migrates the database schema first)."""
+    import gc
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    if demo and database_url is None:
+        folder = Path(tempfile.mkdtemp(prefix="sprintclear-demo-"))
+        database_url = f"sqlite:///{folder / 'demo.sqlite3'}"
+    url = _url(database_url)
+    store = _open(url, migrate=True)
+    click.echo(f"database     {store.database.engine.url.render_as_string(hide_password=True)}"
+               f" ({store.dialect}, schema migrated)")
+    evaluator = _evaluator(protocol_path)
+    try:
+        if demo:
+            _run(lambda: _load_demo(store, evaluator, examples_dir))
+    finally:
+        store.close()
+
+    os.environ["SPRINTCLEAR_DATABASE_URL"] = url
+    if protocol_path is not None:
+        os.environ["SPRINTCLEAR_PROTOCOL"] = str(protocol_path)
+    app = _run(lambda: create_app(Settings()))  # also checks the settings before any worker
+    sock = _listening_socket(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    click.echo(f"rule base    {evaluator.version[:12]} (protocol {evaluator.protocol.id} "
+               f"{evaluator.protocol.version})")
+    click.echo(f"listening on http://{shown}:{bound_port}  (API docs at /docs; "
+               f"{workers} worker{'s' if workers > 1 else ''})", nl=True)
+    sys.stdout.flush()
+    config = uvicorn.Config("api.main:app_from_env" if workers > 1 else app, factory=workers > 1,
+                            workers=workers, access_log=access_log, log_level="info",
+                            proxy_headers=False, server_header=False)
+    if workers > 1:
+        del app
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        gc.freeze()  # the rule network and imports are built; keep the collector off them
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _load_demo(store: Any, evaluator: Any, examples_dir: Path | None) -> None:
+    from api.demo import load_demo
+
+    keys = {}
+    for role in ("clinician", "auditor", "insurer", "admin"):
+        keys[role] = store.create_key(_operator(), role=role, name=f"demo {role}")
+    clinician = store.authenticate(keys["clinician"].key)
+    squad = load_demo(store, evaluator, clinician, examples_dir)
+    click.echo(f"demo squad   {squad.athletes} athletes, {squad.injuries} injuries, "
+               f"{squad.assessments} assessments, {squad.signoffs} sign-offs")
+    for role, new in keys.items():
+        click.echo(f"demo key     {role:<10} {new.key}")
+
+
+# ---- keys -----------------------------------------------------------------------------
+
+
+@click.group()
+def keys() -> None:
+    """Create, list or revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--role", required=True,
+              type=click.Choice(["clinician", "auditor", "insurer", "admin"]),
+              help="What the key may do.")
+@click.option("--name", required=True, help="Who holds the key (a person or a system).")
+@_database_option
+def keys_create(role: str, name: str, database_url: str | None) -> None:
+    """Create a key and print it, once: only its hash is stored."""
+    store = _open(database_url, migrate=True)
+    try:
+        new = _run(lambda: store.create_key(_operator(), role=role, name=name))
+    finally:
+        store.close()
+    click.echo(new.key)
+    click.echo(f"created {new.info.id} ({new.info.role}, {new.info.name}); the key above is "
+               f"shown only this once", err=True)
+
+
+@keys.command("list")
+@_database_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per key.")
+def keys_list(database_url: str | None, as_json: bool) -> None:
+    """List the keys: id, role, holder, created, revoked (never the keys themselves)."""
+    store = _open(database_url, migrate=False)
+    try:
+        listed = _run(store.list_keys)
+    finally:
+        store.close()
+    for info in listed:
+        if as_json:
+            click.echo(info.model_dump_json())
+        else:
+            state = f"revoked {info.revoked_at}" if info.revoked_at else "active"
+            click.echo(f"{info.id}  {info.role:<9}  {info.name}  created {info.created_at}  "
+                       f"{state}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@_database_option
+def keys_revoke(key_id: str, database_url: str | None) -> None:
+    """Revoke a key by its id (from `keys list`); it stops working at once."""
+    store = _open(database_url, migrate=False)
+    try:
+        info = _run(lambda: store.revoke_key(_operator(), key_id))
+    finally:
+        store.close()
+    click.echo(f"revoked {info.id} ({info.role}, {info.name}) at {info.revoked_at}")
+
+
+# ---- audit ----------------------------------------------------------------------------
+
+
+@click.group()
+def audit() -> None:
+    """Verify the audit chain, or replay stored assessments with the current rules."""
+
+
+@audit.command("verify")
+@_database_option
+@click.option("--json", "as_json", is_flag=True, help="The result as one JSON object.")
+def audit_verify(database_url: str | None, as_json: bool) -> None:
+    """Check every audit entry, link and record; exit 1 and say where if anything is off."""
+    store = _open(database_url, migrate=False)
+    try:
+        result = _run(store.verify_audit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    elif result.intact:
+        click.echo(f"audit chain intact: {result.entries} entries, {result.records_checked} "
+                   f"records checked; head #{result.head_seq} {result.head_hash}")
+    else:
+        first = result.first_problem
+        assert first is not None
+        click.echo(f"audit chain BROKEN: {len(result.problems)} problem"
+                   f"{'s' if len(result.problems) > 1 else ''}; first: {first.message}")
+        for problem in result.problems:
+            where = f"#{problem.seq}" if problem.seq is not None else "-"
+            click.echo(f"  {problem.kind:<9} {where:<6} {problem.message}")
+    sys.exit(EXIT_OK if result.intact else EXIT_CHECK_FAILED)
+
+
+@audit.command("replay")
+@_database_option
+@_protocol_option
+@click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
+def audit_replay(database_url: str | None, protocol_path: Path | None, as_json: bool) -> None:
+    """Decide every stored assessment again with the current rule base (or --protocol) and
+    list the decisions that would change, and why. Nothing stored is changed."""
+    from api.replay import replay
+
+    evaluator = _evaluator(protocol_path)
+    store = _open(database_url, migrate=False)
+    try:
+        report = _run(lambda: replay(store, evaluator))
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    click.echo(f"replayed {report.replayed} stored assessments with rule base "
+               f"{report.rulebase_version[:12]} (protocol {report.protocol} "
+               f"{report.protocol_version}); nothing stored was changed")
+    click.echo(f"{len(report.changed)} would change, "
+               f"{report.replayed - len(report.changed)} would not")
+    for item in report.changed:
+        note = f", superseded by {item.superseded_by}" if item.superseded_by else ""
+        click.echo(f"\n{item.assessment_id} · {item.athlete_id} · assessed "
+                   f"{item.assessment_date} · decision {item.decision_id} (rule base "
+                   f"{item.stored_rulebase[:12]}{note})")
+        for problem in item.problems:
+            click.echo(f"  no longer valid: {problem}")
+        for change in item.changes:
+            line = f"  {change.what:<20} {change.before} → {change.after}"
+            click.echo(line + (f"\n  {'':<20} {change.why}" if change.why else ""))
