@@ -10,6 +10,10 @@
     ├── InvalidInput                 any other input (a request body, a query) breaks
     │                                its schema; .problems names every offending field
     ├── ReportError                  a report cannot be rendered, signed or read
+    │   ├── ReportInputError         what the caller gave a report step is unusable: earlier
+    │   │                            decisions of another athlete or injury, a bad PKCS#12
+    │   │                            file or password, a name or meaning that does not fit
+    │   │                            the signature block, trust roots that are not certificates
     │   └── VerificationFailed       a signed report is not what it claims to be
     ├── AccessDenied                 the caller may not do this
     │   ├── NotAuthenticated         no API key, or one that is unknown or revoked
@@ -44,6 +48,7 @@ __all__ = [
     "Problem",
     "ProtocolError",
     "ReportError",
+    "ReportInputError",
     "SprintclearError",
     "StoreError",
     "StoreUnavailable",
@@ -114,6 +119,19 @@ class NotConfigured(SprintclearError):
 
 class ReportError(SprintclearError):
     """A report cannot be rendered, signed or read."""
+
+
+class ReportInputError(ReportError):
+    """What the caller gave a report step cannot be used; the message says which and why.
+
+    ``problems`` lists each offending item (an earlier decision, a field of the
+    signing request) so a command or a route can show every one of them.
+    """
+
+    def __init__(self, summary: str, problems: list[str] | tuple[str, ...] = ()) -> None:
+        self.summary = summary
+        self.problems = tuple(problems)
+        super().__init__("\n".join([summary, *(f"  {problem}" for problem in self.problems)]))
 
 
 class VerificationFailed(ReportError):

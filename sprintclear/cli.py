@@ -141,6 +141,12 @@ def protocol_check(path: Path) -> None:
 
 # ---- commands of the other layers, each in its own module ------------------------
 # reports (issue 3): report, sign, verify, demo-pki  → sprintclear/report_cli.py
+from sprintclear.report_cli import demo_pki, report, sign, verify  # noqa: E402
+
+main.add_command(report)
+main.add_command(sign)
+main.add_command(verify)
+main.add_command(demo_pki)
 # service (issue 4): serve, keys, audit              → sprintclear/service_cli.py
 from sprintclear.service_cli import audit, keys, serve  # noqa: E402
 

@@ -1,0 +1,165 @@
+"""Step one: a decision (and earlier decisions of the injury) → the report's HTML (jinja2).
+
+The HTML is complete and self-contained (the stylesheet is inlined, the
+charts are inline SVG), so it can be shown in a browser as it is, and it is
+exactly what step two turns into the PDF. Everything it prints is computed
+in :mod:`reports.view` and :mod:`reports.charts`; the template only lays it
+out, with autoescaping on.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from engine.assessment import canonical_json, parse_assessment
+from engine.decision import Decision
+from reports.charts import FONT, Chart, TrendPoint, symmetry_charts, trend_charts
+from reports.layout import SIGNATURE_SLOTS
+from reports.record import RECORD_FILENAME, ReportRecord, build_record
+from reports.view import build_view, history_problems, history_record, key_measures
+from rules.dictionary import PHASE_IDS
+from rules.errors import ReportInputError
+from rules.loading import default_protocol
+from rules.protocol import Protocol
+
+__all__ = ["PreparedReport", "prepare_report", "render_report_html", "stylesheet"]
+
+MAX_HISTORY = 11
+"""At most this many earlier decisions are shown (the most recent ones)."""
+
+
+@dataclass(frozen=True)
+class PreparedReport:
+    """A report before it becomes a PDF: its HTML, its record, its metadata."""
+
+    html: str
+    record: ReportRecord
+    title: str
+    author: str
+    generated_at: dt.datetime
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+
+
+def stylesheet() -> str:
+    """The report's stylesheet, as text."""
+    return str(_stylesheet())
+
+
+@cache
+def _stylesheet() -> Markup:
+    """The report's stylesheet (our own file, inlined as it is)."""
+    return Markup(resources.files("reports").joinpath("static", "report.css").read_text("utf-8"))
+
+
+def _chart_source(chart: Chart) -> str:
+    """The chart as an SVG image in a data URL (drawn by WeasyPrint's SVG renderer)."""
+    svg = _environment().get_template("chart.svg.j2").render(chart=chart, font=FONT)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _canonical_assessment(decision: Decision, assessment: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The canonical input the decision was made for; refuse any other input."""
+    if hashlib.sha256(canonical_json(assessment).encode("utf-8")).hexdigest() == \
+            decision.input_sha256:
+        return assessment
+    document = parse_assessment(dict(assessment)).document
+    if hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest() != \
+            decision.input_sha256:
+        raise ReportInputError("the assessment is not the one the decision was made for", [
+            f"decision {decision.decision_id} was made for input {decision.input_sha256}"])
+    return document
+
+
+def _protocol_for(decision: Decision, protocol: Protocol | None) -> Protocol | None:
+    """The protocol to embed: the one given, or the default one if it decided; else none."""
+    wanted = decision.rulebase.protocol_sha256
+    if protocol is not None:
+        if protocol.content_hash != wanted:
+            raise ReportInputError("the protocol given is not the one that decided", [
+                f"decision {decision.decision_id} was decided under protocol "
+                f"{decision.rulebase.protocol} {decision.rulebase.protocol_version} "
+                f"(SHA-256 {wanted}), not {protocol.id} {protocol.version} "
+                f"(SHA-256 {protocol.content_hash})"])
+        return protocol
+    default = default_protocol()
+    return default if default.content_hash == wanted else None
+
+
+def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
+                   history: Sequence[Decision] = (), generated_at: dt.datetime,
+                   protocol: Protocol | None = None,
+                   inline_stylesheet: bool = True) -> PreparedReport:
+    """Check the inputs, build the embedded record and render the HTML.
+
+    With ``inline_stylesheet=False`` the stylesheet is left out of the HTML:
+    the PDF step applies it as a parsed stylesheet it keeps between reports.
+    """
+    if generated_at.tzinfo is None or generated_at.utcoffset() is None:
+        raise ReportInputError("generated_at must be timezone-aware (UTC)")
+    problems = history_problems(decision, history)
+    if problems:
+        raise ReportInputError("the earlier decisions are not of the same athlete and injury",
+                               problems)
+    document = _canonical_assessment(decision, assessment)
+    shown = sorted(history, key=lambda d: (d.assessment.date, d.decision_id))[-MAX_HISTORY:]
+    record = build_record(decision, document, protocol=_protocol_for(decision, protocol),
+                          history=history_record(shown), generated_at=generated_at)
+    view = build_view(decision, record_sha256=record.sha256, generated_at=generated_at,
+                      history_count=len(shown))
+    phase_trend = None
+    measure_trends: list[Any] = []
+    if shown:
+        points = [
+            TrendPoint(day=d.injury.days_since_injury, date=d.assessment.date,
+                       phase=d.phase.number, criteria_phase=d.criteria_phase.number,
+                       measures={m.key: m.value for m in key_measures(d)})
+            for d in (*shown, decision)
+        ]
+        phase_trend, measure_trends = trend_charts(points, view.measures, PHASE_IDS)
+    bars = symmetry_charts(view.measures)
+    charts = [*bars, *([phase_trend] if phase_trend else []), *measure_trends]
+    created = record.content["generated_at"]
+    html = _environment().get_template("report.html.j2").render(
+        v=view,
+        css=_stylesheet() if inline_stylesheet else None,
+        record_name=RECORD_FILENAME,
+        author=decision.assessment.assessor or "sprintclear",
+        engine=decision.rulebase.engine,
+        created=created,
+        symmetry_charts=bars,
+        chart_sources={chart.id: _chart_source(chart) for chart in charts},
+        phase_trend=phase_trend,
+        measure_trends=measure_trends,
+        slots=SIGNATURE_SLOTS,
+    )
+    return PreparedReport(html=html, record=record, title=view.title,
+                          author=decision.assessment.assessor or "sprintclear",
+                          generated_at=generated_at)
+
+
+def render_report_html(decision: Decision, assessment: Mapping[str, Any], *,
+                       history: Sequence[Decision] = (), generated_at: dt.datetime,
+                       protocol: Protocol | None = None) -> str:
+    """The report as one self-contained HTML document."""
+    return prepare_report(decision, assessment, history=history, generated_at=generated_at,
+                          protocol=protocol).html

@@ -1,0 +1,88 @@
+"""Step two: the report's HTML → a PDF/A-3b file with the decision record inside (WeasyPrint).
+
+The record (:mod:`reports.record`) is attached as the document's associated
+file with ``/AFRelationship /Data``. WeasyPrint 70 lists each attachment twice
+in the catalog's ``/AF`` array; the finisher keeps one. The PDF identifier is
+derived from the record hash and the dates from ``generated_at``, so the same
+decision rendered at the same time gives the same file.
+
+WeasyPrint reports problems by logging, not by raising: a failure to lay out
+or write raises, and is translated into :class:`~rules.errors.ReportError`
+here, the one place WeasyPrint errors are translated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
+
+from engine.decision import Decision
+from reports.html import PreparedReport, prepare_report, stylesheet
+from reports.record import RECORD_DESCRIPTION, RECORD_FILENAME
+from rules.errors import ReportError
+from rules.protocol import Protocol
+
+__all__ = ["PDF_VARIANT", "html_to_pdf", "render_report_pdf"]
+
+PDF_VARIANT = "pdf/a-3b"
+
+
+@cache
+def _font_configuration() -> FontConfiguration:
+    """One font configuration per process: the report uses installed fonts only."""
+    return FontConfiguration()
+
+
+@cache
+def _parsed_stylesheet() -> CSS:
+    """The report's stylesheet, parsed once per process (it is the same for every report)."""
+    return CSS(string=stylesheet(), font_config=_font_configuration())
+
+
+def _drop_duplicate_associated_files(document: Any, pdf: Any) -> None:
+    """WeasyPrint 70 lists every attachment twice in the catalog's /AF array: keep one."""
+    del document
+    associated = pdf.catalog.get("AF")
+    if associated is None:
+        return
+    unique = list(dict.fromkeys(associated))
+    associated.clear()
+    associated.extend(unique)
+
+
+def html_to_pdf(prepared: PreparedReport) -> bytes:
+    """The prepared report as PDF/A-3b with its record attached."""
+    moment = prepared.generated_at.astimezone(dt.UTC).replace(tzinfo=None)
+    record = prepared.record
+    attachment = Attachment(
+        file_obj=io.BytesIO(record.data), name=RECORD_FILENAME,
+        description=RECORD_DESCRIPTION, relationship="Data",
+        created=moment, modified=moment)
+    try:
+        pdf: bytes = HTML(string=prepared.html).write_pdf(
+            pdf_variant=PDF_VARIANT,
+            attachments=[attachment],
+            pdf_identifier=bytes.fromhex(record.sha256[:32]),
+            finisher=_drop_duplicate_associated_files,
+            font_config=_font_configuration(),
+            stylesheets=[_parsed_stylesheet()],
+        )
+    except Exception as exc:  # WeasyPrint raises assorted built-in errors
+        raise ReportError(f"the report could not be written as PDF: {exc}") from exc
+    return pdf
+
+
+def render_report_pdf(decision: Decision, assessment: Mapping[str, Any], *,
+                      history: Sequence[Decision] = (), generated_at: dt.datetime,
+                      protocol: Protocol | None = None) -> bytes:
+    """The decision as a PDF/A-3b report with the embedded record (not yet signed)."""
+    prepared = prepare_report(decision, assessment, history=history,
+                              generated_at=generated_at, protocol=protocol,
+                              inline_stylesheet=False)
+    return html_to_pdf(prepared)

@@ -1,0 +1,502 @@
+"""What the report shows, computed from the decision: the template only lays it out.
+
+Every sentence about the clinical logic (what a criterion needs, a red flag's
+message and effect, a caution, a threshold) is taken from the decision as it
+is; this module only picks, groups and labels. It adds no clinical judgement:
+a status word and symbol are a lookup of the decision's status, the key
+measures are the decision's own percentages, and the earlier decisions are
+only checked to be of the same athlete and injury.
+
+The three claims of the decision banner (:func:`banner_claims`) are also what
+verification looks for in the text of a signed report's first page, so what a
+reader sees on the page is checked against the embedded decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.decision import ActivityFinding, CriterionFinding, Decision, PartFinding
+from rules.dictionary import FIELDS_BY_PATH, PHASE_IDS
+from rules.protocol import OPERATOR_SYMBOLS, PERCENT_MEASURES
+
+__all__ = [
+    "PHASE_COUNT",
+    "KeyMeasure",
+    "ReportView",
+    "banner_claims",
+    "build_view",
+    "history_problems",
+    "key_measures",
+    "ordered_history",
+]
+
+PHASE_COUNT = 6
+"""The protocol's six phases (protect … play); a clinic's protocol keeps them."""
+
+# status → (symbol, word, css class); the symbol and the word are always shown together.
+STATUS_DISPLAY: Mapping[str, tuple[str, str, str]] = {
+    "met": ("✓", "met", "met"),
+    "unmet": ("✗", "not met", "unmet"),
+    "not_assessed": ("?", "not assessed", "missing"),
+    "not_applicable": ("–", "not applicable", "na"),
+}
+PART_DISPLAY: Mapping[str, tuple[str, str]] = {
+    "passed": ("✓", "met"),
+    "failed": ("✗", "not met"),
+    "not_assessed": ("?", "not assessed"),
+}
+
+
+# ---- the claims of the banner ----------------------------------------------------
+
+
+def phase_claim(decision: Decision) -> str:
+    return f"Phase {decision.phase.number} of {PHASE_COUNT} · {decision.phase.name}"
+
+
+def clearance_claim(cleared: bool, what: str) -> str:
+    return f"✓ CLEARED to {what}" if cleared else f"✗ NOT CLEARED to {what}"
+
+
+def banner_claims(decision: Decision) -> tuple[str, str, str]:
+    """The banner's phase line and its two clearance lines, exactly as printed."""
+    return (phase_claim(decision), clearance_claim(decision.cleared_to_sprint, "sprint"),
+            clearance_claim(decision.cleared_to_play, "play"))
+
+
+def contradicting_claims(decision: Decision) -> tuple[str, str]:
+    """The clearance lines a report of this decision must never show."""
+    return (clearance_claim(not decision.cleared_to_sprint, "sprint"),
+            clearance_claim(not decision.cleared_to_play, "play"))
+
+
+# ---- key measures: the decision's percentages, by test --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    criteria: tuple[str, ...]
+    value: float
+    text: str
+    outcomes: tuple[str, ...]
+    """One outcome per criterion (``passed``, ``failed``, ``not_assessed``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMeasure:
+    """One percentage the decision computed (an LSI, an asymmetry, a speed) and its thresholds."""
+
+    key: str
+    label: str
+    group: str
+    """``symmetry`` (LSI, higher is better), ``difference`` (side-to-side, lower is
+    better) or ``speed`` (running and sprint speed, higher is better)."""
+    value: float | None
+    value_text: str
+    higher_is_better: bool
+    thresholds: tuple[Threshold, ...]
+
+
+_GROUP_ORDER = {"symmetry": 0, "difference": 1, "speed": 2}
+
+
+def _is_percentage(part: PartFinding) -> bool:
+    if part.measure in PERCENT_MEASURES:
+        return True
+    if part.measure == "value" and len(part.fields) == 1:
+        spec = FIELDS_BY_PATH.get(part.fields[0])
+        return spec is not None and spec.unit == "%"
+    return False
+
+
+def _group(part: PartFinding) -> str:
+    if part.measure == "lsi":
+        return "symmetry"
+    if part.op in ("<", "<="):
+        return "difference"
+    return "speed"
+
+
+def key_measures(decision: Decision) -> list[KeyMeasure]:
+    """Every percentage of the applicable criteria, one entry per test, thresholds merged."""
+    found: dict[str, dict[str, Any]] = {}
+    for criterion in decision.criteria:
+        if criterion.status == "not_applicable":
+            continue
+        for part in criterion.parts:
+            if not _is_percentage(part) or not isinstance(part.threshold, int | float):
+                continue
+            key = f"{part.measure}:{'/'.join(part.fields)}"
+            entry = found.setdefault(key, {
+                "label": part.label, "group": _group(part),
+                "value": None if part.outcome == "not_assessed" else part.value,
+                "value_text": part.value_text, "higher": part.op in (">", ">="),
+                "thresholds": {},
+            })
+            symbol = OPERATOR_SYMBOLS.get(part.op, part.op)
+            threshold_key = (float(part.threshold), symbol)
+            criteria, outcomes, text = entry["thresholds"].get(
+                threshold_key, ((), (), part.threshold_text))
+            entry["thresholds"][threshold_key] = (
+                (*criteria, criterion.id), (*outcomes, part.outcome), text)
+    measures = []
+    for key, entry in found.items():
+        value = entry["value"]
+        thresholds = tuple(
+            Threshold(criteria=criteria, value=number, text=text, outcomes=outcomes)
+            for (number, _), (criteria, outcomes, text) in sorted(entry["thresholds"].items()))
+        measures.append(KeyMeasure(
+            key=key, label=entry["label"], group=entry["group"],
+            value=float(value) if isinstance(value, int | float) else None,
+            value_text=entry["value_text"], higher_is_better=entry["higher"],
+            thresholds=thresholds))
+    order = {key: index for index, key in enumerate(found)}
+    measures.sort(key=lambda m: (_GROUP_ORDER[m.group], order[m.key]))
+    return measures
+
+
+# ---- earlier decisions of the same injury ---------------------------------------
+
+
+def history_problems(decision: Decision, history: Sequence[Decision]) -> list[str]:
+    """Why earlier decisions cannot be shown with this one (empty when they can)."""
+    problems = []
+    seen: set[str] = set()
+    athlete, injury = decision.athlete, decision.injury
+    for earlier in history:
+        where = f"earlier decision {earlier.decision_id} (assessment {earlier.assessment.date})"
+        if earlier.athlete.id != athlete.id:
+            problems.append(f"{where} is of athlete {earlier.athlete.id}, "
+                            f"not {athlete.id}")
+        mismatched = [
+            f"{name} {theirs} (this report: {ours})"
+            for name, theirs, ours in (
+                ("region", earlier.injury.region, injury.region),
+                ("side", earlier.injury.side, injury.side),
+                ("injury date", earlier.injury.date, injury.date),
+                ("muscle", earlier.injury.muscle, injury.muscle))
+            if theirs != ours and not (name == "muscle" and (theirs is None or ours is None))
+        ]
+        if mismatched:
+            problems.append(f"{where} is of another injury: " + ", ".join(mismatched))
+        if earlier.input_sha256 == decision.input_sha256:
+            problems.append(f"{where} is the assessment of this report itself")
+        elif earlier.assessment.date > decision.assessment.date:
+            problems.append(f"{where} is later than this report's assessment "
+                            f"({decision.assessment.date})")
+        if earlier.input_sha256 in seen:
+            problems.append(f"{where} is given more than once")
+        seen.add(earlier.input_sha256)
+    return problems
+
+
+def ordered_history(history: Sequence[Decision]) -> list[Decision]:
+    return sorted(history, key=lambda d: (d.assessment.date, d.decision_id))
+
+
+def history_record(history: Sequence[Decision]) -> list[dict[str, Any]]:
+    """What the embedded record keeps of each earlier decision: what the trend charts plot."""
+    return [
+        {
+            "decision_id": earlier.decision_id,
+            "input_sha256": earlier.input_sha256,
+            "assessment_date": earlier.assessment.date,
+            "days_since_injury": earlier.injury.days_since_injury,
+            "phase": {"number": earlier.phase.number, "id": earlier.phase.id},
+            "criteria_phase": {"number": earlier.criteria_phase.number,
+                               "id": earlier.criteria_phase.id},
+            "cleared_to_sprint": earlier.cleared_to_sprint,
+            "cleared_to_play": earlier.cleared_to_play,
+            "rulebase_version": earlier.rulebase.version,
+            "measures": {m.key: m.value for m in key_measures(earlier)},
+        }
+        for earlier in ordered_history(history)
+    ]
+
+
+# ---- the view ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    label: str
+    value: str
+    digest: bool = False
+    """A hash or id, printed in a monospaced font."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartRow:
+    label: str
+    measured: str
+    needs: str
+    symbol: str
+    word: str
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionRow:
+    id: str
+    name: str
+    symbol: str
+    word: str
+    css: str
+    applicable: bool
+    region: str
+    parts: tuple[PartRow, ...]
+    sources: str
+
+
+@dataclass(frozen=True, slots=True)
+class GateSection:
+    id: str
+    title: str
+    passed: bool
+    status: str
+    rows: tuple[CriterionRow, ...]
+    """The criteria that apply to this injury's region."""
+    not_applicable: str | None
+    """The criteria of the other region, in one line (they count as passed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    symbol: str
+    word: str
+    css: str
+    needs: str
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyItem:
+    id: str
+    name: str
+    message: str
+    found: str
+    effect: str
+    sources: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityGroup:
+    """The activities that start at one phase, and whether the decided phase allows them."""
+
+    phase: str
+    symbol: str
+    word: str
+    css: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    short: str
+    citation: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    title: str
+    generated_at: str
+    header: tuple[Item, ...]
+    phase_claim: str
+    phase_id: str
+    sprint_claim: str
+    play_claim: str
+    cleared_to_sprint: bool
+    cleared_to_play: bool
+    lowered: str | None
+    red_flag_line: str
+    refer: bool
+    next_gate: str
+    blocking: tuple[Blocking, ...]
+    held_by_safety: str | None
+    missing_tests: str | None
+    red_flags: tuple[SafetyItem, ...]
+    cautions: tuple[SafetyItem, ...]
+    not_checked: tuple[str, ...]
+    gates: tuple[GateSection, ...]
+    activities: tuple[ActivityGroup, ...]
+    maintenance: tuple[str, ...]
+    rulebase: tuple[Item, ...]
+    references: tuple[Citation, ...]
+    record_sha256: str
+    footer_left: str
+    history_count: int
+    measures: tuple[KeyMeasure, ...] = field(default=())
+
+
+def _sources(refs: Sequence[Any]) -> str:
+    return "; ".join(ref.short for ref in refs)
+
+
+def _pretty(identifier: str | None) -> str:
+    return (identifier or "").replace("_", " ")
+
+
+def _criterion_row(criterion: CriterionFinding) -> CriterionRow:
+    symbol, word, css = STATUS_DISPLAY[criterion.status]
+    applicable = criterion.status != "not_applicable"
+    parts = tuple(
+        PartRow(label=part.label, measured=part.value_text, needs=part.threshold_text,
+                symbol=PART_DISPLAY[part.outcome][0], word=PART_DISPLAY[part.outcome][1])
+        for part in criterion.parts
+    ) if applicable else ()
+    return CriterionRow(id=criterion.id, name=criterion.name, symbol=symbol, word=word, css=css,
+                        applicable=applicable, region=criterion.region, parts=parts,
+                        sources=_sources(criterion.sources))
+
+
+def _phase_label(phase_id: str) -> str:
+    """``4 sprint``: the phase number the protocol gives the id, then the id."""
+    if phase_id in PHASE_IDS:
+        return f"{PHASE_IDS.index(phase_id) + 1} {phase_id}"
+    return phase_id
+
+
+def _utc(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("generated_at must be timezone-aware (UTC)")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datetime,
+               history_count: int = 0) -> ReportView:
+    """Everything the template prints, from the decision alone."""
+    athlete, injury, assessment = decision.athlete, decision.injury, decision.assessment
+    who = " · ".join(x for x in (athlete.name, athlete.id) if x)
+    sport = ", ".join(x for x in (athlete.sport, athlete.position) if x) or "not given"
+    what = ", ".join(x for x in (injury.region, _pretty(injury.muscle), f"{injury.side} side")
+                     if x)
+    grade = f"BAMIC {injury.bamic_grade}" if injury.bamic_grade else "BAMIC grade not given"
+    header = (
+        Item("Athlete", who),
+        Item("Sport / position", sport),
+        Item("Injury", f"{what} · {grade}"),
+        Item("Injury date", f"{injury.date} · day {injury.days_since_injury} since injury"),
+        Item("Assessment", assessment.date),
+        Item("Assessor", assessment.assessor or "not given"),
+        Item("Profile", f"{assessment.profile} (exercise pain limit "
+                        f"{assessment.exercise_pain_limit}/10)"),
+        Item("Last signed phase", assessment.previous_phase or "none given"),
+    )
+    phase, criteria_phase = decision.phase, decision.criteria_phase
+    lowered = None
+    if phase.number != criteria_phase.number:
+        lowered = (f"The criteria allow phase {criteria_phase.number} · {criteria_phase.name}; "
+                   f"safety rules lowered it to {phase.number}.")
+    flags = decision.red_flags
+    red_flag_line = ("No red flags" if not flags else
+                     f"! {len(flags)} RED FLAG{'S' if len(flags) > 1 else ''}: "
+                     + "; ".join(f"{f.id} {f.name}" for f in flags))
+
+    gate = decision.next_gate
+    if gate is None:
+        next_gate = "Every gate is passed: there is no next phase."
+    else:
+        next_gate = (f"{gate.id} {gate.name} · {len(gate.not_passed)} of "
+                     f"{len(gate.criteria)} criteria not passed")
+    blocking = tuple(
+        Blocking(symbol=STATUS_DISPLAY[b.status][0], word=STATUS_DISPLAY[b.status][1],
+                 css=STATUS_DISPLAY[b.status][2], needs=b.needs)
+        for b in decision.blocking_details)
+    held_by_safety = None
+    if flags and phase.number < criteria_phase.number:
+        held_by_safety = ("The phase is also held down by "
+                          + ", ".join(f.id for f in flags) + " (see red flags).")
+    missing_tests = ", ".join(decision.missing_tests) or None
+
+    red_flags = tuple(SafetyItem(id=f.id, name=f.name, message=f.message, found=f.because,
+                                 effect=f.effect, sources=_sources(f.sources)) for f in flags)
+    cautions = tuple(SafetyItem(id=c.id, name=c.name, message=c.message, found=c.because,
+                                effect="", sources=_sources(c.sources))
+                     for c in decision.cautions)
+    not_checked = tuple(f"{n.id} {n.name}: not checked, {', '.join(n.missing)} not assessed"
+                        for n in decision.safety_not_checked)
+
+    rows = {c.id: _criterion_row(c) for c in decision.criteria}
+    gates = []
+    for g in decision.gates:
+        members = [rows[cid] for cid in g.criteria]
+        others = [row for row in members if not row.applicable]
+        gates.append(GateSection(
+            id=g.id, title=f"{g.id} · {g.name}", passed=g.passed,
+            status="✓ passed" if g.passed else "✗ not passed",
+            rows=tuple(row for row in members if row.applicable),
+            not_applicable=(f"– not applicable ({others[0].region} criteria): "
+                            + ", ".join(row.id for row in others) if others else None)))
+
+    by_phase: dict[str, list[ActivityFinding]] = {}
+    for activity in decision.activities:
+        by_phase.setdefault(activity.from_phase, []).append(activity)
+    activities = []
+    for phase_id, starting in by_phase.items():
+        if all(a.allowed for a in starting):
+            symbol, word, css, names = "✓", "allowed", "met", [a.name for a in starting]
+        elif not any(a.allowed for a in starting):
+            symbol, word, css, names = "✗", "not yet", "unmet", [a.name for a in starting]
+        else:  # a clinic protocol may mix; then each activity says which it is
+            symbol, word, css = "±", "partly", "missing"
+            names = [f"{'✓' if a.allowed else '✗'} {a.name}" for a in starting]
+        activities.append(ActivityGroup(phase=_phase_label(phase_id), symbol=symbol, word=word,
+                                        css=css, names=tuple(names)))
+
+    rulebase = decision.rulebase
+    rulebase_items = (
+        Item("Rule base version", rulebase.version, digest=True),
+        Item("Protocol", f"{rulebase.protocol} {rulebase.protocol_version} · "
+                         f"{rulebase.protocol_title}"),
+        Item("Protocol SHA-256", rulebase.protocol_sha256, digest=True),
+        Item("Decision", f"{decision.decision_id} · decided "
+                         f"{decision.evaluated_at or 'without a recorded time'} · "
+                         f"sprintclear {rulebase.engine}"),
+        Item("Input SHA-256", decision.input_sha256, digest=True),
+        Item("Record SHA-256", record_sha256, digest=True),
+    )
+    cited: dict[str, None] = {}
+    for criterion in decision.criteria:
+        if criterion.status != "not_applicable":
+            cited.update((s.id, None) for s in criterion.sources)
+    for flag in decision.red_flags:
+        cited.update((s.id, None) for s in flag.sources)
+    for caution in decision.cautions:
+        cited.update((s.id, None) for s in caution.sources)
+    references = tuple(Citation(short=r.short, citation=r.citation)
+                       for r in decision.references if r.id in cited)
+    title = f"Return-to-sprint clearance report · {athlete.id}"
+    footer_left = (f"Decision {decision.decision_id} · rule base {rulebase.version[:12]} · "
+                   f"protocol {rulebase.protocol} {rulebase.protocol_version}")
+    return ReportView(
+        title=title,
+        generated_at=_utc(generated_at),
+        header=header,
+        phase_claim=phase_claim(decision),
+        phase_id=phase.id,
+        sprint_claim=clearance_claim(decision.cleared_to_sprint, "sprint"),
+        play_claim=clearance_claim(decision.cleared_to_play, "play"),
+        cleared_to_sprint=decision.cleared_to_sprint,
+        cleared_to_play=decision.cleared_to_play,
+        lowered=lowered,
+        red_flag_line=red_flag_line,
+        refer=any(f.refer for f in flags),
+        next_gate=next_gate,
+        blocking=blocking,
+        held_by_safety=held_by_safety,
+        missing_tests=missing_tests,
+        red_flags=red_flags,
+        cautions=cautions,
+        not_checked=not_checked,
+        gates=tuple(gates),
+        activities=tuple(activities),
+        maintenance=tuple(decision.maintenance),
+        rulebase=rulebase_items,
+        references=references,
+        record_sha256=record_sha256,
+        footer_left=footer_left,
+        history_count=history_count,
+        measures=tuple(key_measures(decision)),
+    )

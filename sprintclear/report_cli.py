@@ -1,0 +1,302 @@
+"""``sprintclear report``, ``sign``, ``verify`` and ``demo-pki``: the signed PDF report.
+
+Thin commands over :mod:`reports`. Exit codes as everywhere in the command
+line: 0 done or valid; 1 a report does not verify (every reason printed), or
+could not be written; 2 an input is invalid (an assessment, an earlier
+decision, a protocol, a PKCS#12 file or its password, a trust root, a time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from rules.errors import InvalidAssessment, ProtocolError, ReportError, ReportInputError
+
+__all__ = ["demo_pki", "report", "sign", "verify"]
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_INVALID = 2
+
+
+def _fail(message: str, problems: Iterable[str] = (), code: int = EXIT_INVALID) -> NoReturn:
+    click.echo(message, err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(code)
+
+
+def _moment(value: str | None, option: str) -> dt.datetime:
+    """``--at``: an ISO 8601 time with its offset (``2026-03-10T14:05:00Z``), or now."""
+    if value is None:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: not an ISO 8601 time ({value!r}); write e.g. 2026-03-10T14:05:00Z")
+    if moment.tzinfo is None:
+        _fail(f"{option}: give the time zone (e.g. 2026-03-10T14:05:00Z for UTC)")
+    return moment.astimezone(dt.UTC)
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        _fail(f"{path}: the {what} cannot be read: {exc.strerror or exc}")
+
+
+def _protocol(path: Path | None) -> Any:
+    from rules import default_protocol, load_protocol
+
+    if path is None:
+        return default_protocol()
+    try:
+        return load_protocol(path)
+    except ProtocolError as exc:
+        _fail(str(exc))
+
+
+def _assessment(path: Path) -> Any:
+    from engine.assessment import parse_assessment_json
+
+    text = _read_bytes(path, "assessment")
+    try:
+        return parse_assessment_json(text)
+    except InvalidAssessment as exc:
+        _fail(f"{path}: {exc.summary}", [str(p) for p in exc.problems])
+
+
+def _earlier_decisions(directory: Path, decision: Any, evaluator: Any) -> list[Any]:
+    """The earlier decisions in ``directory``: decision JSON files, or assessments to decide."""
+    from pydantic import ValidationError
+
+    from engine.assessment import parse_assessment
+    from engine.decision import Decision
+    from reports import history_problems
+
+    files = sorted(directory.glob("*.json"))
+    if not files:
+        _fail(f"{directory}: the history folder holds no *.json file")
+    earlier, problems = [], []
+    for path in files:
+        try:
+            document = json.loads(_read_bytes(path, "earlier decision"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: not valid JSON ({exc})")
+            continue
+        try:
+            if isinstance(document, dict) and "decision_id" in document and \
+                    "rulebase" in document:
+                item = Decision.model_validate(document)
+            else:
+                item = evaluator.decide(parse_assessment(document))
+        except InvalidAssessment as exc:
+            problems.extend(f"{path}: {p}" for p in exc.problems)
+            continue
+        except ValidationError as exc:
+            problems.append(f"{path}: not a sprintclear decision ({exc.error_count()} "
+                            "problems)")
+            continue
+        if item.input_sha256 == decision.input_sha256:
+            click.echo(f"{path}: skipped, it is the assessment of this report", err=True)
+            continue
+        problems.extend(f"{path}: {p}" for p in history_problems(decision, [item]))
+        earlier.append(item)
+    if problems:
+        _fail("the history cannot be shown with this report", problems)
+    return earlier
+
+
+@click.command("report")
+@click.argument("input_path", metavar="INPUT.json",
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the PDF report.")
+@click.option("--history", "history_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="A folder of earlier assessments (or decision JSON from "
+                   "`evaluate --json`) of the same athlete and injury, for the trend charts.")
+@click.option("--protocol", "protocol_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="A clinic's protocol file instead of the default protocol.")
+@click.option("--at", "at", metavar="TIME",
+              help="The report's time, ISO 8601 with zone (default: now, UTC).")
+def report(input_path: Path, output: Path, history_dir: Path | None,
+           protocol_path: Path | None, at: str | None) -> None:
+    """Decide INPUT.json and write the clearance report as PDF/A-3b (not yet signed)."""
+    from engine.decide import evaluator_for
+    from reports.html import prepare_report
+    from reports.pdf import html_to_pdf
+
+    generated_at = _moment(at, "--at")
+    protocol = _protocol(protocol_path)
+    evaluator = evaluator_for(protocol)
+    assessment = _assessment(input_path)
+    decision = evaluator.decide(assessment, evaluated_at=generated_at)
+    history = []
+    if history_dir is not None:
+        if not history_dir.is_dir():
+            _fail(f"{history_dir}: the history folder does not exist")
+        history = _earlier_decisions(history_dir, decision, evaluator)
+    try:
+        prepared = prepare_report(decision, assessment.document, history=history,
+                                  generated_at=generated_at, protocol=protocol,
+                                  inline_stylesheet=False)
+        pdf = html_to_pdf(prepared)
+    except ReportInputError as exc:
+        _fail(exc.summary, exc.problems)
+    except ReportError as exc:
+        _fail(str(exc), code=EXIT_CHECK_FAILED)
+    try:
+        output.write_bytes(pdf)
+    except OSError as exc:
+        _fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
+    phase = decision.phase
+    click.echo(f"{output}: phase {phase.number} {phase.id} · cleared to sprint "
+               f"{'YES' if decision.cleared_to_sprint else 'NO'} · to play "
+               f"{'YES' if decision.cleared_to_play else 'NO'} · "
+               f"{len(history)} earlier assessment{'s' if len(history) != 1 else ''}")
+    click.echo(f"record SHA-256 {prepared.record.sha256} · decision {decision.decision_id}")
+
+
+def _password(password_file: Path | None) -> bytes | None:
+    if password_file is None:
+        entered = click.prompt("PKCS#12 password", hide_input=True, default="",
+                               show_default=False, err=True)
+        return entered.encode("utf-8") if entered else None
+    text = _read_bytes(password_file, "password file").decode("utf-8", errors="strict")
+    return text.rstrip("\r\n").encode("utf-8")
+
+
+@click.command("sign")
+@click.argument("report_path", metavar="REPORT.pdf",
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--p12", "p12_path", required=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="The signer's PKCS#12 file (key and certificate).")
+@click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="A file whose first line is the PKCS#12 password (else it is asked for).")
+@click.option("--name", required=True, help="The signer's name as printed on the report.")
+@click.option("--meaning", required=True,
+              help='What the signature means, e.g. "Reviewed and approved: return-to-sprint '
+                   'clearance".')
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the signed PDF.")
+@click.option("--at", "at", metavar="TIME",
+              help="The signing time, ISO 8601 with zone (default: now, UTC).")
+def sign(report_path: Path, p12_path: Path, password_file: Path | None, name: str,
+         meaning: str, output: Path, at: str | None) -> None:
+    """Sign REPORT.pdf (PAdES B-B) in its next free signature slot."""
+    from reports import ClinicianSigner, sign_report
+
+    signed_at = _moment(at, "--at")
+    pdf = _read_bytes(report_path, "report")
+    p12 = _read_bytes(p12_path, "PKCS#12 file")
+    try:
+        signer = ClinicianSigner.from_pkcs12(p12, _password(password_file))
+        signed = sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at)
+    except ReportInputError as exc:
+        _fail(f"{report_path}: {exc.summary}", exc.problems)
+    except ReportError as exc:
+        _fail(f"{report_path}: {exc}", code=EXIT_CHECK_FAILED)
+    try:
+        output.write_bytes(signed)
+    except OSError as exc:
+        _fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
+    click.echo(f"{output}: signed by {' '.join(name.split())} (certificate {signer.subject}, "
+               f"issued by {signer.issuer}) at "
+               f"{signed_at.strftime('%Y-%m-%d %H:%M:%S')} UTC")
+
+
+def _verification_text(path: Path, result: Any) -> str:
+    lines = [f"{path}: {'VALID' if result.valid else 'INVALID'}"]
+    for reason in result.reasons:
+        lines.append(f"  ✗ {reason}")
+    for index, signature in enumerate(result.signatures, 1):
+        mark = "✓" if signature.ok else "✗"
+        lines.append(f"  {mark} signature {index} ({signature.field}): "
+                     f"{signature.printed_name or '(no printed name)'} · certificate "
+                     f"{signature.signer}, issued by {signature.issuer} · signed "
+                     f"{signature.signed_at or '(no time)'} (the signer's clock) · covers "
+                     f"the {signature.coverage}")
+        if signature.meaning:
+            lines.append(f"      meaning: {signature.meaning}")
+    if result.record_sha256:
+        printed = "printed in every footer" if result.footer_sha256 == result.record_sha256 \
+            else "NOT the hash printed in the footer"
+        lines.append(f"  record SHA-256 {result.record_sha256} ({printed})")
+    decision = result.decision
+    if decision is not None:
+        lines.append(f"  decision {decision.decision_id}: {decision.athlete.id}, assessment "
+                     f"{decision.assessment.date} · phase {decision.phase.number} "
+                     f"{decision.phase.id} · cleared to sprint "
+                     f"{'YES' if decision.cleared_to_sprint else 'NO'} · to play "
+                     f"{'YES' if decision.cleared_to_play else 'NO'}")
+    if result.decision_check == "same":
+        lines.append(f"  rules: decided again under rule base {result.current_rulebase_version}"
+                     ": the same decision")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+@click.command("verify")
+@click.argument("report_path", metavar="REPORT.pdf",
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--trust", "trust_paths", required=True, multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="A trusted root certificate (PEM or DER); repeat for several.")
+@click.option("--json", "as_json", is_flag=True, help="The result as one JSON object.")
+@click.option("--require-current", is_flag=True,
+              help="Invalid when the report was decided under another rule base version.")
+def verify(report_path: Path, trust_paths: tuple[Path, ...], as_json: bool,
+           require_current: bool) -> None:
+    """Check REPORT.pdf: signatures, embedded record, footer hash, and the rules' decision."""
+    from reports import verify_report
+
+    pdf = _read_bytes(report_path, "report")
+    roots = [_read_bytes(path, "trust root") for path in trust_paths]
+    try:
+        result = verify_report(pdf, trust_roots=roots, require_current_rulebase=require_current)
+    except ReportInputError as exc:
+        _fail(exc.summary, exc.problems)
+    if as_json:
+        click.echo(json.dumps({"report": str(report_path), **result.as_dict()},
+                              ensure_ascii=False))
+    else:
+        click.echo(_verification_text(report_path, result))
+    sys.exit(EXIT_OK if result.valid else EXIT_CHECK_FAILED)
+
+
+@click.command("demo-pki")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--name", "clinician_name", required=True,
+              help="The clinician's name, as in the certificate.")
+@click.option("--password", default=None,
+              help="The PKCS#12 password (default: a random one, written to the password "
+                   "file).")
+def demo_pki(directory: Path, clinician_name: str, password: str | None) -> None:
+    """Make an offline demo CA and a clinician's certificate and PKCS#12 file in DIRECTORY.
+
+    For demos and tests only: the CA key is thrown away and the password is
+    written next to the PKCS#12 file.
+    """
+    from reports import make_demo_pki
+
+    try:
+        pki = make_demo_pki(directory, clinician_name=clinician_name,
+                            password=password or secrets.token_urlsafe(12))
+    except ReportInputError as exc:
+        _fail(exc.summary, exc.problems)
+    except OSError as exc:
+        _fail(f"{directory}: cannot be written: {exc.strerror or exc}")
+    click.echo(f"demo CA (trust root)   {pki.ca_certificate}")
+    click.echo(f"clinician PKCS#12      {pki.clinician_p12}  ({pki.clinician_name})")
+    click.echo(f"its password           {pki.password_file}")
