@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     settings = settings or Settings()
     protocol = load_protocol(settings.protocol) if settings.protocol else default_protocol()
     evaluator = evaluator_for(protocol)
-    reports = ReportService.from_settings(settings, clock)
+    reports = ReportService.from_settings(settings, clock, evaluator.protocol)
     owned = store is None
     if store is None:
         store = Store.open(settings.database_url, clock=clock)

@@ -24,7 +24,8 @@ from api.settings import Settings
 from api.store import Principal, Store
 from api.store.records import Signoff, StoredReport
 from engine.decision import Decision
-from rules.errors import Conflict, NotConfigured, ReportError
+from rules.errors import Conflict, NotConfigured, ReportError, ReportInputError
+from rules.protocol import Protocol
 
 __all__ = ["ReportService", "signature_meaning"]
 
@@ -39,7 +40,9 @@ def signature_meaning(meaning: str, signoff: Signoff) -> str:
     else:
         what = (f"recommendation ({signoff.recommended_phase}) overridden to "
                 f"{signoff.signed_phase}")
-    return f"{meaning}; {what} by {signoff.clinician} at {signoff.signed_at}"
+    when = dt.datetime.fromisoformat(signoff.signed_at.replace("Z", "+00:00"))
+    return (f"{meaning}; {what} by {signoff.clinician} on "
+            f"{when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC")
 
 
 @dataclass
@@ -50,12 +53,14 @@ class ReportService:
     name: str
     meaning: str
     clock: Callable[[], dt.datetime]
+    protocol: Protocol
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Callable[[], dt.datetime]
-                      ) -> ReportService:
+    def from_settings(cls, settings: Settings, clock: Callable[[], dt.datetime],
+                      protocol: Protocol) -> ReportService:
+        """The service as configured; the signing key is read and parsed now, once."""
         if settings.signing_p12 is None:
-            return cls(None, settings.signing_name, settings.signing_meaning, clock)
+            return cls(None, settings.signing_name, settings.signing_meaning, clock, protocol)
         try:
             from reports import ClinicianSigner
         except ImportError as exc:
@@ -74,7 +79,7 @@ class ReportService:
         except ReportError as exc:
             raise NotConfigured(f"the signing key {settings.signing_p12} cannot be used: "
                                 f"{exc}") from exc
-        return cls(signer, settings.signing_name, settings.signing_meaning, clock)
+        return cls(signer, settings.signing_name, settings.signing_meaning, clock, protocol)
 
     def report(self, store: Store, actor: Principal, decision_id: str) -> StoredReport:
         """The decision's signed report: the stored one, or a new one made, kept and returned."""
@@ -92,11 +97,25 @@ class ReportService:
         decision = Decision.model_validate_json(stored.decision_json)
         history = [Decision.model_validate_json(text)
                    for text in store.earlier_decisions(decision_id)]
+        protocol = (self.protocol if self.protocol.content_hash ==
+                    decision.rulebase.protocol_sha256 else None)
         now = self.clock()
-        meaning = signature_meaning(self.meaning, stored.signoff)
         pdf = render_report_pdf(decision, store.document_of(decision_id), history=history,
-                                generated_at=now)
-        signed = sign_report(pdf, self.signer, name=self.name, meaning=meaning, signed_at=now)
+                                generated_at=now, protocol=protocol)
+        meaning = signature_meaning(self.meaning, stored.signoff)
+        try:
+            signed = sign_report(pdf, self.signer, name=self.name, meaning=meaning,
+                                 signed_at=now)
+        except ReportInputError:
+            # a long clinician name can overflow the signature block: the clinic's
+            # meaning alone still fits (the sign-off itself is in the store and audit)
+            meaning = self.meaning
+            try:
+                signed = sign_report(pdf, self.signer, name=self.name, meaning=meaning,
+                                     signed_at=now)
+            except ReportInputError as exc:
+                raise NotConfigured(f"the report cannot be signed with the configured key, "
+                                    f"name and meaning: {exc}") from exc
         try:
             store.store_report(actor, decision_id, pdf=signed, signer_name=self.name,
                                meaning=meaning, at=now)

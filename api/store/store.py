@@ -434,7 +434,7 @@ class Store:
                        or_(AssessmentRow.assessment_date < assessment.assessment_date,
                            and_(AssessmentRow.assessment_date == assessment.assessment_date,
                                 AssessmentRow.created_at < assessment.created_at)))
-                .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at)).tuples())
+                .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at)))
             later = _superseded_by(session, [row.id for row, _ in rows])
             return [d.decision_json for row, d in rows if row.id not in later]
 
@@ -565,7 +565,7 @@ class Store:
                 select(AssessmentRow, DecisionRow)
                 .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
                 .order_by(AssessmentRow.created_at, AssessmentRow.id)
-                .execution_options(yield_per=200)).tuples()
+                .execution_options(yield_per=200))
             for row, decision in result:
                 yield StoredAssessmentInput(
                     assessment_id=row.id, athlete_id=row.athlete_id, injury_id=row.injury_id,

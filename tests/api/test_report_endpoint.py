@@ -1,0 +1,121 @@
+"""GET /v1/decisions/{id}/report.pdf: the signed report of a signed-off decision, made once."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from api.main import create_app
+from rules.errors import NotConfigured
+
+if TYPE_CHECKING:
+    from conftest import Service
+
+FOOTBALLER = "hamstring-footballer-progressive-running-strength-deficit"
+
+
+def _signed_off(service: Service, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    service.stored_decision(FOOTBALLER)
+    stored = service.stored_decision()
+    response = service.client.post(f"/v1/decisions/{stored['id']}/signoff",
+                                   json=body or {"action": "accept"},
+                                   headers=service.as_("clinician"))
+    assert response.status_code == 201, response.text
+    return stored
+
+
+def test_signed_report_verifies_and_is_kept(service: Service, report_signing: None,
+                                           demo_pki: Any) -> None:
+    """The PDF verifies against the clinic's CA, its hash is stored and audited, and a second
+    request (by an insurer) gets the very same bytes."""
+    from reports import verify_report
+
+    stored = _signed_off(service)
+    url = f"/v1/decisions/{stored['id']}/report.pdf"
+    first = service.client.get(url, headers=service.as_("clinician"))
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/pdf"
+    digest = hashlib.sha256(first.content).hexdigest()
+    assert first.headers["x-report-sha256"] == digest
+    verification = verify_report(first.content,
+                                 trust_roots=[demo_pki.ca_certificate.read_bytes()])
+    assert verification.valid, verification.reasons
+    assert verification.decision is not None
+    assert verification.decision.decision_id == stored["id"]
+    signature = verification.signatures[0]
+    assert signature.printed_name == "Test Clinic"
+    assert signature.meaning is not None
+    assert "recommendation (sprint) accepted by test clinician" in signature.meaning
+
+    again = service.client.get(url, headers=service.as_("insurer"))
+    assert again.content == first.content
+    assert service.store.count("reports") == 1
+    entry = service.store.audit_entries(limit=1000)[-1]
+    assert entry.action == "report.create"
+    assert entry.details["pdf_sha256"] == digest
+    assert entry.actor["role"] == "clinician"
+    decision = service.client.get(f"/v1/decisions/{stored['id']}",
+                                  headers=service.as_("insurer")).json()
+    assert decision["report"]["sha256"] == digest
+    assert service.store.verify_audit().intact
+
+
+def test_override_is_in_the_signature_meaning(service: Service, report_signing: None,
+                                              demo_pki: Any) -> None:
+    """An overridden decision's report says, in the signature, which phase was signed."""
+    from reports import verify_report
+
+    stored = _signed_off(service, {"action": "override", "phase": "run",
+                                   "reason": "Hesitant on the bend"})
+    response = service.client.get(f"/v1/decisions/{stored['id']}/report.pdf",
+                                  headers=service.as_("auditor"))
+    verification = verify_report(response.content,
+                                 trust_roots=[demo_pki.ca_certificate.read_bytes()])
+    assert verification.valid
+    meaning = verification.signatures[0].meaning
+    assert meaning is not None and "overridden to run" in meaning
+
+
+def test_without_a_signing_key_the_report_is_503(service: Service) -> None:
+    """With no key configured the answer is 503 naming the settings; nothing is stored."""
+    stored = _signed_off(service)
+    response = service.client.get(f"/v1/decisions/{stored['id']}/report.pdf",
+                                  headers=service.as_("insurer"))
+    assert response.status_code == 503
+    assert "SPRINTCLEAR_SIGNING_P12" in response.json()["error"]["message"]
+    assert service.store.count("reports") == 0
+
+
+def test_an_edited_report_is_found_by_the_audit(service: Service, report_signing: None) -> None:
+    """Changing the stored PDF bytes in the database breaks verification at that report."""
+    from sqlalchemy import text
+
+    stored = _signed_off(service)
+    service.client.get(f"/v1/decisions/{stored['id']}/report.pdf",
+                       headers=service.as_("clinician"))
+    with service.store.database.engine.begin() as connection:
+        if service.store.dialect == "postgresql":
+            connection.execute(text("ALTER TABLE reports DISABLE TRIGGER USER"))
+            connection.execute(text("UPDATE reports SET pdf = :pdf"), {"pdf": b"%PDF-forged"})
+            connection.execute(text("ALTER TABLE reports ENABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER reports_write_once_update"))
+            connection.execute(text("UPDATE reports SET pdf = :pdf"), {"pdf": b"%PDF-forged"})
+    first = service.store.verify_audit().first_problem
+    assert first is not None
+    assert first.kind == "edited" and first.subject is not None
+    assert first.subject.startswith("report/")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_unusable_signing_key_stops_the_start(database_url: str, signing_settings: Any,
+                                                 tmp_path: Any) -> None:
+    """A wrong password for the clinic's key fails at start-up, saying so, not at a request."""
+    wrong = tmp_path / "wrong.password"
+    wrong.write_text("not the password\n", "utf-8")
+    settings = signing_settings.model_copy(update={"signing_password_file": wrong,
+                                                              "database_url": database_url})
+    with pytest.raises(NotConfigured, match="signing key"):
+        create_app(settings)
