@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.pdf_utils import generic, layout
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR, DocumentMetadata
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -47,7 +47,12 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_p
 
 from reports.layout import SIGNATURE_SLOTS, SignatureSlot
 from reports.pdf_reading import PdfContentError, named_destinations, record_attachment
-from reports.stamp_font import missing_characters, stamp_font_path, text_width
+from reports.stamp_font import (
+    missing_characters,
+    stamp_font_bytes,
+    stamp_font_path,
+    text_width,
+)
 from rules.errors import ReportError, ReportInputError
 
 __all__ = ["ClinicianSigner", "StampText", "certificate_name", "sign_report", "stamp_lines"]
@@ -138,6 +143,22 @@ class ClinicianSigner:
                    issuer=certificate_name(signing_cert.issuer),
                    not_valid_before=signing_cert.not_valid_before,
                    not_valid_after=signing_cert.not_valid_after, _reserved_bytes=reserved)
+
+
+class _StampFont(GlyphAccumulatorFactory):
+    """The stamp font, read once and handed to pyHanko from memory.
+
+    pyHanko's factory opens the font file at every signature and never closes it.
+    """
+
+    def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
+        if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
+            obj_stream = writer.prepare_object_stream()
+        return GlyphAccumulator(
+            writer=writer, font_handle=io.BytesIO(stamp_font_bytes()),
+            font_size=self.font_size, ot_script_tag=self.ot_script_tag,
+            ot_language_tag=self.ot_language_tag, writing_direction=self.writing_direction,
+            bcp47_lang_code=self.bcp47_lang_code, obj_stream=obj_stream)
 
 
 class _ClockedPdfSigner(PdfSigner):
@@ -276,6 +297,11 @@ def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str, meaning: str,
     """The report with one more PAdES B-B approval signature, drawn in its next free slot."""
     if signed_at.tzinfo is None or signed_at.utcoffset() is None:
         raise ReportInputError("signed_at must be timezone-aware (UTC)")
+    if not signer.not_valid_before <= signed_at <= signer.not_valid_after:
+        raise ReportInputError(
+            f"the signing time {signed_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC is outside "
+            f"the certificate's validity ({signer.not_valid_before:%Y-%m-%d} to "
+            f"{signer.not_valid_after:%Y-%m-%d})")
     name = _clean(name, "printed name", MAX_NAME_LENGTH)
     meaning = _clean(meaning, "meaning", MAX_MEANING_LENGTH)
     try:
@@ -301,7 +327,7 @@ def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str, meaning: str,
     style = TextStampStyle(
         stamp_text="%(block)s",
         text_box_style=TextBoxStyle(
-            font=GlyphAccumulatorFactory(str(stamp_font_path()), font_size=stamp.font_size),
+            font=_StampFont(str(stamp_font_path()), font_size=stamp.font_size),
             font_size=stamp.font_size, leading=stamp.leading),
         border_width=1,
         background=None,

@@ -18,6 +18,7 @@ letter and never runs out of its frame.
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable
 from functools import cache
@@ -25,8 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STAMP_FONT_NAME", "build_stamp_font", "missing_characters", "stamp_font_path",
-           "text_width", "units_per_em"]
+__all__ = ["STAMP_FONT_NAME", "build_stamp_font", "missing_characters", "stamp_font_bytes",
+           "stamp_font_path", "text_width", "units_per_em"]
 
 STAMP_FONT_NAME = "DejaVuSans-stamp-1000upem.ttf"
 
@@ -75,10 +76,16 @@ def stamp_font_path() -> Path:
 
 
 @cache
+def stamp_font_bytes() -> bytes:
+    """The stamp font file's bytes, read once per process."""
+    return stamp_font_path().read_bytes()
+
+
+@cache
 def _metrics() -> tuple[dict[int, str], dict[str, int], int]:
     from fontTools.ttLib import TTFont
 
-    font: Any = TTFont(str(stamp_font_path()), lazy=True)
+    font: Any = TTFont(io.BytesIO(stamp_font_bytes()), lazy=True)
     cmap: dict[int, str] = dict(font.getBestCmap())
     advances = {name: metric[0] for name, metric in font["hmtx"].metrics.items()}
     units_per_em = int(font["head"].unitsPerEm)

@@ -6,7 +6,8 @@ below passes (fail closed: whatever cannot be read or checked is a reason):
 
 1. **Signatures.** Every signature validates with pyHanko against the given
    trust roots only (nothing fetched from the network): intact, valid, and
-   chaining to a root (``bottom_line``). The last one covers the entire file,
+   chaining to a root (``bottom_line``), with a claimed signing time inside
+   its certificate's validity. The last one covers the entire file,
    so nothing was appended after it; an earlier one covers its whole revision
    and was followed only by signature-field updates (a countersignature).
    Document timestamps are not accepted (this verifier does not check them).
@@ -54,6 +55,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -214,43 +216,80 @@ def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
             reasons.append(f"{label} cannot be validated: {exc}")
             continue
         cert = signature.signer_cert
+        signer, issuer = certificate_name(cert.subject), certificate_name(cert.issuer)
         modification = status.modification_level
+        later = "none" if modification is None else modification.name.lower()
         coverage_ok = (status.coverage == SignatureCoverageLevel.ENTIRE_FILE if last else
                        status.coverage is not None
                        and status.coverage >= SignatureCoverageLevel.ENTIRE_REVISION
                        and modification in _ACCEPTED_LATER_CHANGES)
-        ok = bool(status.bottom_line) and coverage_ok
+        claimed = signature.self_reported_timestamp
+        found = []
+        if not status.intact:
+            found.append(f"{label}: the signed bytes were changed after signing")
+        elif not status.valid:
+            found.append(f"{label}: the signature value does not match the signed bytes")
+        elif not status.trusted:
+            problem = getattr(status.trust_problem_indic, "name", "untrusted")
+            found.append(f"{label}: the signer's certificate ({signer}, issued by {issuer}) "
+                         "does not chain to a given trust root, is not valid now, or may not "
+                         f"sign ({problem.lower().replace('_', ' ')})")
+        elif not status.bottom_line:
+            found.append(f"{label} is not valid: {status.summary()}")
+        if status.intact and not coverage_ok:
+            found.append(f"{label} does not cover the whole file: something was appended "
+                         "after the last signature" if last else
+                         f"{label}: the file was changed after it beyond adding signatures "
+                         f"({later})")
+        if status.bottom_line:
+            found.extend(f"{label}: {problem}" for problem in _container_problems(signature,
+                                                                                  status))
+        if claimed is None:
+            found.append(f"{label} states no signing time")
+        elif not cert.not_valid_before <= claimed <= cert.not_valid_after:
+            found.append(f"{label} claims to be made at {_time_text(claimed)}, outside its "
+                         f"certificate's validity ({_time_text(cert.not_valid_before)} to "
+                         f"{_time_text(cert.not_valid_after)})")
         sig_object = signature.sig_object
         checks.append(SignatureCheck(
-            field=str(signature.field_name),
-            signer=certificate_name(cert.subject), issuer=certificate_name(cert.issuer),
+            field=str(signature.field_name), signer=signer, issuer=issuer,
             printed_name=str(sig_object["/Name"]) if "/Name" in sig_object else None,
             meaning=str(sig_object["/Reason"]) if "/Reason" in sig_object else None,
-            signed_at=_time_text(signature.self_reported_timestamp),
+            signed_at=_time_text(claimed),
             intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
-            coverage=_coverage_text(status.coverage),
-            later_changes="none" if modification is None else modification.name.lower(),
-            ok=ok))
-        if not status.intact:
-            reasons.append(f"{label}: the signed bytes were changed after signing")
-        elif not status.valid:
-            reasons.append(f"{label}: the signature value does not match the signed bytes")
-        elif not status.trusted:
-            reasons.append(f"{label}: the signer's certificate ({checks[-1].signer}, issued by "
-                           f"{checks[-1].issuer}) does not chain to a given trust root, or is "
-                           "not valid now")
-        elif not status.bottom_line:
-            reasons.append(f"{label} is not valid: {status.summary()}")
-        if status.intact and not coverage_ok:
-            if last:
-                reasons.append(f"{label} does not cover the whole file: something was "
-                               "appended after the last signature")
-            else:
-                reasons.append(f"{label}: the file was changed after it beyond adding "
-                               f"signatures ({checks[-1].later_changes})")
-        if ok:
+            coverage=_coverage_text(status.coverage), later_changes=later,
+            ok=not found))
+        reasons.extend(found)
+        if not found:
             signed.append(signature)
     return checks, signed
+
+
+def _container_problems(signature: Any, status: Any) -> list[str]:
+    """What in the signature's own bytes the signature value does not protect, and was changed.
+
+    The /Contents string holds the CMS blob and zero padding; the blob's certificate
+    set is not signed. Any byte changed there would go unnoticed by the cryptographic
+    check, so: the padding must be zeros, and every certificate carried must be the
+    signer's (protected by its signed ESS attribute) or a certificate of the chain
+    just validated to the trust root, byte for byte.
+    """
+    problems = []
+    raw: bytes = signature.pkcs7_content
+    _, _, _, header, contents, _ = asn1_parser.parse(raw)
+    length = len(header) + len(contents)
+    if raw[length:].strip(b"\x00"):
+        problems.append("its signature container has bytes after its end that are not padding")
+    chain = {cert.dump() for cert in status.validation_path.iter_certs(include_root=True)} \
+        if status.validation_path is not None else set()
+    chain.add(signature.signer_cert.dump())
+    carried = signature.signed_data["certificates"]
+    for choice in carried if carried.native is not None else []:
+        if choice.name != "certificate" or choice.chosen.dump() not in chain:
+            problems.append("it carries a certificate that is not part of the chain it was "
+                            "validated with (changed, or foreign)")
+            break
+    return problems
 
 
 def _signed_revision(pdf: bytes, signature: Any, reader: PdfFileReader) -> PdfFileReader:
