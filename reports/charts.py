@@ -238,7 +238,7 @@ def _day_axis(days: Sequence[int], left: float, right: float) -> tuple[float, fl
     if low == high:
         low, high = low - 1, high + 1
     span = high - low
-    return low - span * 0.04, high + span * 0.06
+    return low - span * 0.08, high + span * 0.08
 
 
 def _phase_chart(points: Sequence[TrendPoint], phase_ids: Sequence[str]) -> Chart:
@@ -297,7 +297,7 @@ def _phase_chart(points: Sequence[TrendPoint], phase_ids: Sequence[str]) -> Char
 
 def _measure_chart(measure: KeyMeasure, points: Sequence[TrendPoint], index: int) -> Chart:
     width, height = 214, 120
-    left, right, top, bottom = 34.0, 206.0, 22.0, 96.0
+    left, right, top, bottom = 30.0, 178.0, 22.0, 96.0
     series = [(p.day, p.measures.get(measure.key)) for p in points]
     known = [v for _, v in series if v is not None]
     thresholds = [t.value for t in measure.thresholds]
@@ -325,9 +325,10 @@ def _measure_chart(measure: KeyMeasure, points: Sequence[TrendPoint], index: int
                             fill=MUTED))
         tick += step
     for threshold in measure.thresholds:
+        # labelled right of the plot, where no point can cover it
         y = y_of(threshold.value)
         shapes.append(_line(left, y, right, y, stroke=THRESHOLD, width=1.1, dash="3 2"))
-        shapes.append(_text(right, y - 2.5, threshold.text, size=7.5, anchor="end",
+        shapes.append(_text(right + 3, y + 2.5, threshold.text.replace(" %", ""), size=7.5,
                             fill=MUTED))
     stroke, _, marker = SERIES_STYLES[0]
     segment: list[tuple[float, float]] = []
@@ -344,8 +345,12 @@ def _measure_chart(measure: KeyMeasure, points: Sequence[TrendPoint], index: int
     for position, (day, value) in enumerate(labelled):
         shapes.append(_marker(marker, x_of(day), y_of(value), stroke=stroke))
         if len(labelled) <= 5 or position in (0, len(labelled) - 1):
-            shapes.append(_text(x_of(day), y_of(value) + 11, _fmt_number(value), size=7.5,
-                                anchor="middle"))
+            # above the point, except at a dip, where the line leaves room below
+            neighbours = [v for _, v in labelled[max(position - 1, 0):position + 2]]
+            dip = len(neighbours) > 1 and all(value < v for v in neighbours if v != value)
+            offset = 11 if dip else -5.5
+            shapes.append(_text(x_of(day), y_of(value) + offset, _fmt_number(value),
+                                size=7.5, anchor="middle"))
     for day in sorted({points[0].day, points[-1].day}):
         shapes.append(_text(x_of(day), bottom + 13, f"day {day}", size=7.5, anchor="middle",
                             fill=MUTED))

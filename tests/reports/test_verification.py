@@ -130,7 +130,7 @@ def _contents_span(pdf: bytes) -> tuple[int, int]:
 def test_a_changed_byte_in_the_signatures_padding_makes_it_invalid(
         signed_flare: bytes, trust: list[bytes]) -> None:
     """The zero padding after the signature container is not signed, yet checked."""
-    start, end = _contents_span(signed_flare)
+    _, end = _contents_span(signed_flare)
     position = end - 10
     assert signed_flare[position:position + 1] == b"0"
     data = signed_flare[:position] + b"7" + signed_flare[position + 1:]
