@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from collections.abc import Mapping, Sequence
-from functools import cache
 from typing import Any
 
 from weasyprint import CSS, HTML, Attachment
@@ -33,16 +33,21 @@ __all__ = ["PDF_VARIANT", "html_to_pdf", "render_report_pdf"]
 PDF_VARIANT = "pdf/a-3b"
 
 
-@cache
-def _font_configuration() -> FontConfiguration:
-    """One font configuration per process: the report uses installed fonts only."""
-    return FontConfiguration()
+_PER_THREAD = threading.local()
 
 
-@cache
-def _parsed_stylesheet() -> CSS:
-    """The report's stylesheet, parsed once per process (it is the same for every report)."""
-    return CSS(string=stylesheet(), font_config=_font_configuration())
+def _layout_resources() -> tuple[FontConfiguration, CSS]:
+    """A font configuration and the parsed stylesheet, made once per thread.
+
+    Reusing them saves each report the font and stylesheet setup; they hold
+    Pango and fontconfig state, which is not shared between threads.
+    """
+    resources: tuple[FontConfiguration, CSS] | None = getattr(_PER_THREAD, "resources", None)
+    if resources is None:
+        fonts = FontConfiguration()
+        resources = (fonts, CSS(string=stylesheet(), font_config=fonts))
+        _PER_THREAD.resources = resources
+    return resources
 
 
 def _drop_duplicate_associated_files(document: Any, pdf: Any) -> None:
@@ -64,14 +69,15 @@ def html_to_pdf(prepared: PreparedReport) -> bytes:
         file_obj=io.BytesIO(record.data), name=RECORD_FILENAME,
         description=RECORD_DESCRIPTION, relationship="Data",
         created=moment, modified=moment)
+    fonts, css = _layout_resources()
     try:
         pdf: bytes = HTML(string=prepared.html).write_pdf(
             pdf_variant=PDF_VARIANT,
             attachments=[attachment],
             pdf_identifier=bytes.fromhex(record.sha256[:32]),
             finisher=_drop_duplicate_associated_files,
-            font_config=_font_configuration(),
-            stylesheets=[_parsed_stylesheet()],
+            font_config=fonts,
+            stylesheets=[css],
         )
     except Exception as exc:  # WeasyPrint raises assorted built-in errors
         raise ReportError(f"the report could not be written as PDF: {exc}") from exc

@@ -44,6 +44,8 @@ STATUS_DISPLAY: Mapping[str, tuple[str, str, str]] = {
     "not_assessed": ("?", "not assessed", "missing"),
     "not_applicable": ("–", "not applicable", "na"),
 }
+CAUTION_EFFECT = "does not lower the phase; the clinician must look at it"
+"""What every caution (R5–R9) does, as the protocol and the README say it."""
 PART_DISPLAY: Mapping[str, tuple[str, str]] = {
     "passed": ("✓", "met"),
     "failed": ("✗", "not met"),
@@ -413,7 +415,7 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
     red_flags = tuple(SafetyItem(id=f.id, name=f.name, message=f.message, found=f.because,
                                  effect=f.effect, sources=_sources(f.sources)) for f in flags)
     cautions = tuple(SafetyItem(id=c.id, name=c.name, message=c.message, found=c.because,
-                                effect="", sources=_sources(c.sources))
+                                effect=CAUTION_EFFECT, sources=_sources(c.sources))
                      for c in decision.cautions)
     not_checked = tuple(f"{n.id} {n.name}: not checked, {', '.join(n.missing)} not assessed"
                         for n in decision.safety_not_checked)

@@ -91,3 +91,15 @@ def test_the_same_decision_and_clock_give_the_same_file(flare: Any, clock: dt.da
     later = render_report_pdf(flare.decision, flare.assessment,
                               generated_at=clock + dt.timedelta(minutes=1))
     assert later != flare.pdf
+
+
+def test_reports_rendered_in_parallel_threads_are_the_same_files(examples: dict[str, Any],
+                                                                 clock: dt.datetime) -> None:
+    """Each thread keeps its own fonts and stylesheet: parallel rendering changes nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chosen = [examples[name] for name in sorted(examples)[:4]]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        files = list(pool.map(lambda r: render_report_pdf(r.decision, r.assessment,
+                                                          generated_at=clock), chosen))
+    assert files == [r.pdf for r in chosen]
