@@ -25,7 +25,7 @@ from engine.assessment import Assessment, parse_assessment_json
 from engine.decide import Evaluator
 from rules.errors import InvalidAssessment, NotConfigured
 
-__all__ = ["DemoSquad", "checkout_examples", "load_demo"]
+__all__ = ["DemoSquad", "checkout_examples", "load_demo", "read_examples"]
 
 _PHASES = ("protect", "load", "run", "sprint", "train", "play")
 
@@ -43,7 +43,9 @@ class DemoSquad:
     signoffs: int
 
 
-def _read(folder: Path) -> list[tuple[Path, Assessment]]:
+def read_examples(folder: Path | None = None) -> list[Assessment]:
+    """The example assessments of ``folder`` (default: the checkout's), each validated."""
+    folder = folder or checkout_examples()
     if not folder.is_dir():
         raise NotConfigured(
             f"the demo needs the example assessments, and {folder} is not a folder. An "
@@ -55,22 +57,21 @@ def _read(folder: Path) -> list[tuple[Path, Assessment]]:
     read = []
     for path in files:
         try:
-            read.append((path, parse_assessment_json(path.read_bytes())))
+            read.append(parse_assessment_json(path.read_bytes()))
         except InvalidAssessment as exc:
             raise NotConfigured(f"example {path.name} is not a valid assessment: {exc}") from exc
     return read
 
 
 def load_demo(store: Store, evaluator: Evaluator, clinician: Principal,
-              folder: Path | None = None) -> DemoSquad:
+              examples: list[Assessment]) -> DemoSquad:
     """Store the examples as a squad; refuse a database that already holds athletes."""
-    examples = _read(folder or checkout_examples())
     if store.list_athletes():
         raise NotConfigured("the demo squad goes into an empty database; this one already "
                             "holds athletes")
     episodes: dict[tuple[str, str, str, str], list[Assessment]] = defaultdict(list)
     athletes: dict[str, Assessment] = {}
-    for _, assessment in examples:
+    for assessment in examples:
         athletes.setdefault(assessment.athlete_id, assessment)
         injury = assessment.document["injury"]
         episodes[(assessment.athlete_id, injury["region"], injury["side"],

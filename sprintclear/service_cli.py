@@ -146,9 +146,11 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from api.demo import read_examples
     from api.main import create_app
     from api.settings import Settings
 
+    examples = _run(lambda: read_examples(examples_dir)) if demo else []
     if demo and database_url is None:
         folder = Path(tempfile.mkdtemp(prefix="sprintclear-demo-"))
         database_url = f"sqlite:///{folder / 'demo.sqlite3'}"
@@ -159,7 +161,7 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     evaluator = _evaluator(protocol_path)
     try:
         if demo:
-            _run(lambda: _load_demo(store, evaluator, examples_dir))
+            _run(lambda: _load_demo(store, evaluator, examples))
     finally:
         store.close()
 
@@ -186,14 +188,14 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
         uvicorn.Server(config).run(sockets=[sock])
 
 
-def _load_demo(store: Any, evaluator: Any, examples_dir: Path | None) -> None:
+def _load_demo(store: Any, evaluator: Any, examples: list[Any]) -> None:
     from api.demo import load_demo
 
     keys = {}
     for role in ("clinician", "auditor", "insurer", "admin"):
         keys[role] = store.create_key(_operator(), role=role, name=f"demo {role}")
     clinician = store.authenticate(keys["clinician"].key)
-    squad = load_demo(store, evaluator, clinician, examples_dir)
+    squad = load_demo(store, evaluator, clinician, examples)
     click.echo(f"demo squad   {squad.athletes} athletes, {squad.injuries} injuries, "
                f"{squad.assessments} assessments, {squad.signoffs} sign-offs")
     for role, new in keys.items():

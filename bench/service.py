@@ -1,0 +1,169 @@
+"""Benchmark: the clearance service over loopback HTTP, as a clinic would run it.
+
+    python bench/service.py [--requests 2000] [--clients 4] [--workers 2]
+
+Starts a real ``sprintclear serve`` on a free port with a fresh SQLite
+database in a temporary folder, makes a clinician key and one athlete and
+injury per example, then drives, from ``--clients`` client processes with
+keep-alive connections, a fixed number of requests to
+
+1. ``POST /v1/evaluate`` (decide, store nothing): varied assessments, the
+   same workload as ``bench/decide.py``;
+2. ``POST /v1/injuries/{id}/assessments`` (store and decide: one write
+   transaction with two audit entries): the examples with tests varied and a
+   distinct assessor, so none is a duplicate.
+
+Prints requests/s and p50 / p99 latency for each, and checks afterwards that
+the audit chain is intact. Target on a 2-core machine: ≥ 150 evaluate
+requests/s with p99 under 100 ms. The clients run on the same machine as the
+server and take their share of its two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path[:0] = [str(REPO), str(BENCH)]
+
+from decide import EXAMPLES, varied_assessments  # noqa: E402 (bench/decide.py, beside this)
+
+from api.store import Principal, Store  # noqa: E402
+
+
+def _start(database_url: str, workers: int) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sprintclear", "serve", "--port", "0", "--workers",
+         str(workers), "--no-access-log", "--database-url", database_url],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = re.search(r"listening on (http://\S+)", line)
+        if match:
+            url = match.group(1)
+            break
+    else:
+        raise SystemExit("sprintclear serve did not start")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit("sprintclear serve did not answer /healthz")
+
+
+def _drive(job: tuple[str, str, list[tuple[str, bytes]]]) -> tuple[list[float], int]:
+    """One client: its requests in order on one keep-alive connection; latencies, failures."""
+    url, key, requests = job
+    latencies, failures = [], 0
+    headers = {"X-API-Key": key, "content-type": "application/json"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        for path, body in requests:
+            started = time.perf_counter()
+            response = client.post(path, content=body)
+            response.read()
+            latencies.append(time.perf_counter() - started)
+            failures += response.status_code not in (200, 201)
+    return latencies, failures
+
+
+def _run(pool: ProcessPoolExecutor, url: str, key: str, requests: list[tuple[str, bytes]],
+         clients: int) -> tuple[float, list[float], int]:
+    shares = [requests[index::clients] for index in range(clients)]
+    started = time.perf_counter()
+    results = list(pool.map(_drive, [(url, key, share) for share in shares]))
+    elapsed = time.perf_counter() - started
+    latencies = sorted(latency for share, _ in results for latency in share)
+    return elapsed, latencies, sum(failures for _, failures in results)
+
+
+def _report(name: str, elapsed: float, latencies: list[float], failures: int) -> None:
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+    print(f"  {name:<16} {len(latencies) / elapsed:6.0f} requests/s · p50 {p50:6.1f} ms · "
+          f"p99 {p99:6.1f} ms · {len(latencies)} requests, {failures} failed")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="per endpoint")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="sprintclear-bench-"))
+    database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    store = Store.open(database_url, migrate_schema=True)
+    key = store.create_key(Principal(key_id=None, name="bench", role="operator"),
+                           role="clinician", name="bench clinician").key
+    store.close()
+
+    bases = [json.loads(path.read_text("utf-8")) for path in sorted(EXAMPLES.glob("*.json"))]
+    process, url = _start(database_url, args.workers)
+    try:
+        injuries: dict[tuple[str, str, str, str], str] = {}
+        with httpx.Client(base_url=url, headers={"X-API-Key": key}) as client:
+            for base in bases:
+                athlete, injury = base["athlete"]["id"], base["injury"]
+                client.post("/v1/athletes", json={"id": athlete})
+                episode = (athlete, injury["region"], injury["side"], injury["date"])
+                if episode not in injuries:
+                    injuries[episode] = client.post(f"/v1/athletes/{athlete}/injuries", json={
+                        "region": injury["region"], "side": injury["side"],
+                        "date": injury["date"]}).json()["id"]
+
+        evaluate = [("/v1/evaluate", json.dumps(document).encode())
+                    for document in varied_assessments(args.requests, args.seed)]
+        stored = []
+        for index, document in enumerate(varied_assessments(args.requests, args.seed + 1)):
+            base = bases[index % len(bases)]
+            document = copy.deepcopy(document)
+            document["athlete"] = base["athlete"]
+            document["injury"] = base["injury"]
+            document["assessment"]["assessor"] = f"bench clinician {index}"
+            injury = base["injury"]
+            episode = (base["athlete"]["id"], injury["region"], injury["side"], injury["date"])
+            path = f"/v1/injuries/{injuries[episode]}/assessments"
+            stored.append((path, json.dumps(document).encode()))
+
+        print(f"sprintclear serve: {args.workers} worker{'s' if args.workers > 1 else ''}, "
+              f"SQLite; {args.clients} client processes on the same {os.cpu_count()}-core "
+              f"machine, keep-alive")
+        with ProcessPoolExecutor(args.clients) as pool:
+            _run(pool, url, key, evaluate[:100], args.clients)  # warm up every worker
+            _report("evaluate", *_run(pool, url, key, evaluate, args.clients))
+            _report("store + decide", *_run(pool, url, key, stored, args.clients))
+
+        with httpx.Client(base_url=url, headers={"X-API-Key": key}) as client:
+            client.get("/healthz")
+        verified = Store.open(database_url)
+        result = verified.verify_audit()
+        verified.close()
+        print(f"  audit chain {'intact' if result.intact else 'BROKEN'}: {result.entries} "
+              f"entries after the run")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Replay: stored assessments decided again with another rule base; history untouched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+from support import load_example
+
+from api.replay import compare_decisions, replay
+from api.store import Principal, Store
+from engine import evaluator_for, parse_assessment
+from engine.decide import Evaluator
+from rules.loading import default_protocol_text, load_protocol
+
+CLINICIAN = Principal(key_id=None, name="Dr. Test", role="clinician")
+STORIES = ["hamstring-footballer-progressive-running-strength-deficit",
+           "hamstring-winger-cleared-to-sprint", "hamstring-symptom-flare-next-morning-pain"]
+
+
+def _stored(store: Store) -> None:
+    evaluator = evaluator_for()
+    for name in STORIES:
+        document = load_example(name)
+        athlete, injury = document["athlete"], document["injury"]
+        if not any(a.id == athlete["id"] for a in store.list_athletes()):
+            store.create_athlete(CLINICIAN, athlete_id=athlete["id"])
+        episodes = store.list_injuries(athlete["id"])
+        episode = episodes[0] if episodes else store.create_injury(
+            CLINICIAN, athlete["id"], region=injury["region"], side=injury["side"],
+            date=injury["date"])
+        assessment = parse_assessment(document)
+        store.record_assessment(CLINICIAN, episode.id, assessment,
+                                evaluator.decide(assessment, evaluated_at=store.now()))
+
+
+def stricter_protocol(tmp_path: Path) -> Evaluator:
+    """The default protocol with C302 (isometric 90/90 symmetry) raised from 90 % to 95 %."""
+    document = json.loads(default_protocol_text())
+    document["id"], document["version"] = "clinic-strict", "2026.2"
+    c302 = next(c for c in document["criteria"] if c["id"] == "C302")
+    c302["parts"][0]["threshold"] = 95
+    path = tmp_path / "strict.json"
+    path.write_text(json.dumps(document), "utf-8")
+    return evaluator_for(load_protocol(path))
+
+
+def test_the_same_rule_base_changes_nothing(store: Store) -> None:
+    """Replayed with the rule base that decided them, no decision would change."""
+    _stored(store)
+    report = replay(store, evaluator_for())
+    assert (report.replayed, report.changed) == (3, ())
+
+
+def test_a_stricter_threshold_lists_what_would_change_and_why(store: Store,
+                                                              tmp_path: Path) -> None:
+    """Raising C302 to 95 % takes the winger (LSI 92.4 %) and the flare case (92.4 %) back
+    from sprint, says so criterion by criterion, and leaves everything stored as it was."""
+    _stored(store)
+    entries = store.verify_audit()
+    before = [(item.decision_id, item.decision_json) for item in store.stored_assessments()]
+    report = replay(store, stricter_protocol(tmp_path))
+    assert report.protocol == "clinic-strict"
+    assert report.replayed == 3
+    changed = {item.athlete_id: item for item in report.changed}
+    assert set(changed) == {"FC-23", "ATH-0588"}
+    winger = {change.what: change for change in changed["FC-23"].changes}
+    assert (winger["phase"].before, winger["phase"].after) == ("sprint (4)", "run (3)")
+    assert "C302 met → unmet" in winger["phase"].why
+    assert "needs ≥ 95.0 %" in winger["C302"].why and "needs ≥ 90.0 %" in winger["C302"].why
+    assert (winger["cleared to sprint"].before, winger["cleared to sprint"].after) == ("yes",
+                                                                                      "no")
+    assert "−sprint_90_100pct" in winger["allowed activities"].why
+    assert [(i.decision_id, i.decision_json) for i in store.stored_assessments()] == before
+    assert store.verify_audit() == entries
+
+
+def test_an_input_no_longer_accepted_is_listed(store: Store) -> None:
+    """A stored input the data dictionary now refuses is reported with its problems."""
+    _stored(store)
+    with store.database.engine.begin() as connection:
+        if store.dialect == "postgresql":
+            connection.execute(text("ALTER TABLE assessments DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER assessments_write_once_update"))
+        connection.exec_driver_sql("UPDATE assessments SET document = replace(document, "
+                                   "'\"rest\":0', '\"rest\":11')")
+    report = replay(store, evaluator_for())
+    assert report.changed
+    assert report.changed[0].problems[0].field == "pain.rest"
+
+
+def test_compare_names_added_and_removed_red_flags() -> None:
+    """A red flag that appears is listed with what triggered it."""
+    evaluator = evaluator_for()
+    calm = load_example("hamstring-winger-cleared-to-sprint")
+    flare = json.loads(json.dumps(calm))
+    flare["pain"]["next_morning"] = 4
+    before = json.loads(evaluator.decide(calm).to_json())
+    after = json.loads(evaluator.decide(flare).to_json())
+    changes = {c.what: c for c in compare_decisions(before, after)}
+    assert changes["red flag R3"].after == "raised"
+    assert "next-morning pain 4" in changes["red flag R3"].why
+    assert changes["phase"].after == "run (3)"

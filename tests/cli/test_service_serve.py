@@ -1,0 +1,167 @@
+"""A real `sprintclear serve` process, over HTTP: migrate, serve, store, sign, verify, stop.
+
+The server runs two worker processes, and clinicians write to it from several
+threads at once, so the audit chain is also shown intact under writers in
+different processes. SQLite always; PostgreSQL too when
+``SPRINTCLEAR_TEST_DATABASE_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from support import REPO, load_example, varied
+
+from api.store import Principal, Store
+from api.store.database import make_engine
+
+SERVER = os.environ.get("SPRINTCLEAR_TEST_DATABASE_URL")
+WINGER = "hamstring-winger-cleared-to-sprint"
+
+
+@pytest.fixture(params=["sqlite", *(["postgresql"] if SERVER else [])])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test's own (serve migrates it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'served.sqlite3'}"
+        return
+    assert SERVER is not None
+    schema = f"sprintclear_serve_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(SERVER)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(SERVER).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sprintclear", *args]
+
+
+def _keys(database_url: str, *roles: str) -> dict[str, str]:
+    """Keys made before the server starts (`keys create` has its own tests)."""
+    store = Store.open(database_url, migrate_schema=True)
+    try:
+        operator = Principal(key_id=None, name="test operator", role="operator")
+        return {role: store.create_key(operator, role=role, name=f"{role} one").key
+                for role in roles}
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def served(database_url: str) -> Iterator[dict[str, Any]]:
+    """`sprintclear serve --port 0 --workers 2`; yields its URL and a key per role."""
+    keys = _keys(database_url, "clinician", "auditor")
+    process = subprocess.Popen(
+        _command("serve", "--port", "0", "--workers", "2", "--no-access-log",
+                 "--database-url", database_url),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    assert process.stdout is not None
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                break
+        else:
+            raise AssertionError("serve did not start: " + "".join(lines) +
+                                 (process.stderr.read() if process.stderr else ""))
+        url = match.group(1)
+        _wait_until_up(url)
+        yield {"url": url, "keys": keys, "stdout": lines}
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a hung server fails the test
+            process.kill()
+            raise
+        finally:
+            if process.stdout:
+                process.stdout.close()
+            if process.stderr:
+                process.stderr.close()
+
+
+def _wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the service did not answer /healthz")
+        time.sleep(0.1)
+
+
+def test_a_served_clinic_day_over_http(served: dict[str, Any]) -> None:
+    """Over real HTTP: store and decide, concurrent writers, sign off, read, verify the chain."""
+    clinician = {"X-API-Key": served["keys"]["clinician"]}
+    auditor = {"X-API-Key": served["keys"]["auditor"]}
+    with httpx.Client(base_url=served["url"], timeout=30) as client:
+        assert client.get("/v1/athletes", headers={}).status_code == 401
+        assert client.post("/v1/athletes", json={"id": "FC-23"},
+                           headers=clinician).status_code == 201
+        injury = client.post("/v1/athletes/FC-23/injuries", json={
+            "region": "hamstring", "side": "right", "date": "2026-02-10"},
+            headers=clinician).json()
+        stored = client.post(f"/v1/injuries/{injury['id']}/assessments",
+                             json=load_example(WINGER), headers=clinician)
+        assert stored.status_code == 201
+        decision = stored.json()
+        assert decision["decision"]["phase"]["id"] == "sprint"
+
+        statuses: list[int] = []
+
+        def write(index: int) -> None:
+            with httpx.Client(base_url=served["url"], timeout=60) as own:
+                for round_ in range(3):
+                    document = varied(load_example(WINGER), {
+                        "assessment.assessor": f"clinician {index}.{round_}"})
+                    statuses.append(own.post(f"/v1/injuries/{injury['id']}/assessments",
+                                             json=document, headers=clinician).status_code)
+
+        threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert statuses == [201] * 18
+
+        signoff = client.post(f"/v1/decisions/{decision['id']}/signoff",
+                              json={"action": "override", "phase": "run",
+                                    "reason": "Repeated sprints not yet passed"},
+                              headers=clinician)
+        assert signoff.status_code == 201
+        read = client.get(f"/v1/decisions/{decision['id']}", headers=auditor).json()
+        assert read["signoff"]["signed_phase"] == "run"
+        assert read["decision"] == decision["decision"]
+        timeline = client.get("/v1/athletes/FC-23/timeline", headers=auditor).json()
+        assert len(timeline["injuries"][0]["assessments"]) == 19
+        verified = client.get("/v1/audit/verify", headers=auditor).json()
+        assert verified["intact"] is True
+        # 2 keys, athlete, injury, 19 × (assessment + decision), sign-off
+        assert verified["entries"] == 2 + 2 + 19 * 2 + 1
