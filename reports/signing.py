@@ -304,8 +304,10 @@ def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str, meaning: str,
             f"{signer.not_valid_after:%Y-%m-%d})")
     name = _clean(name, "printed name", MAX_NAME_LENGTH)
     meaning = _clean(meaning, "meaning", MAX_MEANING_LENGTH)
+    moment = signed_at.astimezone(dt.UTC)
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=True)
+        writer = _ReportWriter(pdf, modified_at=moment)
+        reader = writer.prev  # the file as it stands, parsed once for both reading and signing
         record_attachment(reader.root)
         slot = _free_slot(reader)
         destination = named_destinations(reader.root).get(slot.anchor)
@@ -342,10 +344,9 @@ def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str, meaning: str,
         metadata, signer=signer._signer, stamp_style=style,
         new_field_spec=fields.SigFieldSpec(slot.field_name, on_page=destination.page_index,
                                            box=box),
-        signed_at=signed_at.astimezone(dt.UTC))
+        signed_at=moment)
     output = io.BytesIO()
     try:
-        writer = _ReportWriter(pdf, modified_at=signed_at.astimezone(dt.UTC))
         pdf_signer.sign_pdf(writer, output=output, bytes_reserved=signer._reserved_bytes,
                             appearance_text_params={"block": "\n".join(stamp.lines)})
     except Exception as exc:  # pyHanko raises SigningError, PdfWriteError and built-ins
