@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import secrets
 import socket
 import sys
 import tempfile
@@ -133,7 +134,8 @@ def _listening_socket(host: str, port: int) -> socket.socket:
               help="Worker processes (on 2 cores, 2 serves about 1.5× the requests of 1).")
 @click.option("--demo", is_flag=True,
               help="Load the example assessments as a small squad, into a fresh temporary "
-                   "database unless --database-url is given, and print demo keys.")
+                   "database unless --database-url is given; print demo keys; sign reports "
+                   "with a demo key unless SPRINTCLEAR_SIGNING_P12 is set.")
 @click.option("--examples", "examples_dir", type=click.Path(path_type=Path, file_okay=False),
               help="The examples/ folder for --demo (default: the checkout's).")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
@@ -151,8 +153,8 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     from api.settings import Settings
 
     examples = _run(lambda: read_examples(examples_dir)) if demo else []
-    if demo and database_url is None:
-        folder = Path(tempfile.mkdtemp(prefix="sprintclear-demo-"))
+    folder = Path(tempfile.mkdtemp(prefix="sprintclear-demo-")) if demo else None
+    if folder is not None and database_url is None:
         database_url = f"sqlite:///{folder / 'demo.sqlite3'}"
     url = _url(database_url)
     store = _open(url, migrate=True)
@@ -166,6 +168,8 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
         store.close()
 
     os.environ["SPRINTCLEAR_DATABASE_URL"] = url
+    if folder is not None and not os.environ.get("SPRINTCLEAR_SIGNING_P12"):
+        _demo_signing_key(folder)
     if protocol_path is not None:
         os.environ["SPRINTCLEAR_PROTOCOL"] = str(protocol_path)
     app = _run(lambda: create_app(Settings()))  # also checks the settings before any worker
@@ -180,12 +184,29 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     config = uvicorn.Config("api.main:app_from_env" if workers > 1 else app, factory=workers > 1,
                             workers=workers, access_log=access_log, log_level="info",
                             proxy_headers=False, server_header=False)
-    if workers > 1:
-        del app
-        Multiprocess(config, sockets=[sock]).run()
-    else:
-        gc.freeze()  # the rule network and imports are built; keep the collector off them
-        uvicorn.Server(config).run(sockets=[sock])
+    try:
+        if workers > 1:
+            del app
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            gc.freeze()  # the rule network and imports are built; keep the collector off them
+            uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down cleanly on Ctrl+C, then raises the signal again: a clean stop
+        pass
+
+
+def _demo_signing_key(folder: Path) -> None:
+    """A demo CA and clinic key, so that the demo's reports can be signed and verified."""
+    from reports import make_demo_pki
+
+    pki = make_demo_pki(folder / "pki", clinician_name="sprintclear demo clinic",
+                        password=secrets.token_urlsafe(16))
+    os.environ["SPRINTCLEAR_SIGNING_P12"] = str(pki.clinician_p12)
+    os.environ["SPRINTCLEAR_SIGNING_PASSWORD_FILE"] = str(pki.password_file)
+    os.environ["SPRINTCLEAR_SIGNING_NAME"] = pki.clinician_name
+    click.echo(f"demo signing {pki.clinician_p12} (verify reports with "
+               f"`sprintclear verify --trust {pki.ca_certificate} REPORT.pdf`)")
 
 
 def _load_demo(store: Any, evaluator: Any, examples: list[Any]) -> None:

@@ -80,10 +80,11 @@ def utc_now() -> dt.datetime:
 
 
 def stamp(at: dt.datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, written the way the engine writes ``evaluated_at``."""
+    """ISO 8601 in UTC, always with microseconds and a ``Z``: one width, so text order is
+    time order (``2026-03-10T09:15:02.000000Z``)."""
     if at.tzinfo is None:
         raise ValueError("times must be timezone-aware")
-    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _new_id(kind: str) -> str:
@@ -301,7 +302,7 @@ class Store:
         document_text = canonical_json(assessment.document)
         if sha256_hex(document_text) != assessment.input_sha256:  # pragma: no cover - guard
             raise AssertionError("canonical JSON of the store and the engine differ")
-        at = decision.evaluated_at
+        at = stamp(dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00")))
         with self.database.writing() as session:
             injury = self._get(session, InjuryRow, injury_id, "injury")
             _check_matches_injury(assessment, injury)

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +69,12 @@ def _keys(database_url: str, *roles: str) -> dict[str, str]:
         store.close()
 
 
-@pytest.fixture
-def served(database_url: str) -> Iterator[dict[str, Any]]:
-    """`sprintclear serve --port 0 --workers 2`; yields its URL and a key per role."""
-    keys = _keys(database_url, "clinician", "auditor")
-    process = subprocess.Popen(
-        _command("serve", "--port", "0", "--workers", "2", "--no-access-log",
-                 "--database-url", database_url),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+@contextmanager
+def _serving(*args: str) -> Iterator[tuple[str, list[str]]]:
+    """`sprintclear serve --port 0 ARGS`; yields its URL and what it printed, then stops it."""
+    process = subprocess.Popen(_command("serve", "--port", "0", "--no-access-log", *args),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=REPO)
     assert process.stdout is not None
     lines = []
     try:
@@ -89,11 +88,11 @@ def served(database_url: str) -> Iterator[dict[str, Any]]:
                                  (process.stderr.read() if process.stderr else ""))
         url = match.group(1)
         _wait_until_up(url)
-        yield {"url": url, "keys": keys, "stdout": lines}
+        yield url, lines
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=20)
+            assert process.wait(timeout=20) == 0
         except subprocess.TimeoutExpired:  # pragma: no cover - a hung server fails the test
             process.kill()
             raise
@@ -102,6 +101,14 @@ def served(database_url: str) -> Iterator[dict[str, Any]]:
                 process.stdout.close()
             if process.stderr:
                 process.stderr.close()
+
+
+@pytest.fixture
+def served(database_url: str) -> Iterator[dict[str, Any]]:
+    """`sprintclear serve --workers 2` on the test's database, and a key per role."""
+    keys = _keys(database_url, "clinician", "auditor")
+    with _serving("--workers", "2", "--database-url", database_url) as (url, lines):
+        yield {"url": url, "keys": keys, "stdout": lines}
 
 
 def _wait_until_up(url: str) -> None:
@@ -165,3 +172,28 @@ def test_a_served_clinic_day_over_http(served: dict[str, Any]) -> None:
         assert verified["intact"] is True
         # 2 keys, athlete, injury, 19 × (assessment + decision), sign-off
         assert verified["entries"] == 2 + 2 + 19 * 2 + 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_serve_demo_shows_a_populated_service(database_url: str) -> None:
+    """`serve --demo` prints keys, serves the example squad, and signs a verifiable report."""
+    from reports import verify_report
+
+    with _serving("--demo") as (url, lines):
+        printed = "".join(lines)
+        keys = dict(re.findall(r"demo key +(\w+) +(\S+)", printed))
+        ca = Path(re.search(r"--trust (\S+)", printed).group(1))  # type: ignore[union-attr]
+        with httpx.Client(base_url=url, timeout=30) as client:
+            athletes = client.get("/v1/athletes", headers={"X-API-Key": keys["auditor"]})
+            assert len(athletes.json()) == 10
+            timeline = client.get("/v1/athletes/FC-23/timeline",
+                                  headers={"X-API-Key": keys["auditor"]}).json()
+            visits = timeline["injuries"][0]["assessments"]
+            assert [v["decision"]["phase"]["id"] for v in visits] == ["run", "sprint"]
+            assert visits[0]["signoff"]["action"] == "accept"
+            report = client.get(f"/v1/decisions/{visits[0]['decision']['id']}/report.pdf",
+                                headers={"X-API-Key": keys["insurer"]})
+            assert report.status_code == 200
+            assert verify_report(report.content, trust_roots=[ca.read_bytes()]).valid
+            verified = client.get("/v1/audit/verify", headers={"X-API-Key": keys["auditor"]})
+            assert verified.json()["intact"] is True
