@@ -1,0 +1,12 @@
+"""The clearance service: HTTP API, decision store, roles and audit trail.
+
+``api.main.create_app(settings)`` builds the FastAPI application; each
+resource has its router in ``api.routes``; ``api.deps`` holds the dependency
+aliases (the store, the evaluator, ``Allowed(operation)`` for keys and roles);
+``api.store`` owns the SQLAlchemy models, the Alembic migrations
+(``api/migrations``), every query and the audit chain; ``api.replay`` decides
+stored assessments again; ``api.reporting`` signs and keeps PDF reports;
+``api.errors`` is the one place where errors become HTTP status codes. It
+imports ``rules``, ``engine`` and ``reports``; nothing imports it but the
+command line.
+"""
