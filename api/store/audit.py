@@ -320,7 +320,7 @@ def _record_problems(session: Session, rows: Iterable[AuditEntryRow]
     problems: list[AuditProblem] = []
     checked = 0
     for prefix, table, _ in _RECORDS:
-        for record in session.execute(select(table)).scalars():
+        for record in session.execute(select(table).execution_options(yield_per=100)).scalars():
             checked += 1
             subject = f"{prefix}/{record.id}"  # type: ignore[attr-defined]
             entry = vouched.pop(subject, None)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Engine, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from api.roles import Role
 from api.store import audit
@@ -393,7 +393,8 @@ class Store:
                  ) -> list[AssessmentEntry]:
         ids = [row.id for row in rows]
         decisions = {d.assessment_id: d for d in session.execute(
-            select(DecisionRow).where(DecisionRow.assessment_id.in_(ids))).scalars()}
+            select(DecisionRow).where(DecisionRow.assessment_id.in_(ids))
+            .options(defer(DecisionRow.decision_json))).scalars()}
         signoffs = {s.decision_id: s for s in session.execute(
             select(SignoffRow).where(SignoffRow.decision_id.in_(
                 [d.id for d in decisions.values()]))).scalars()}
