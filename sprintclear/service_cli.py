@@ -131,7 +131,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 @_database_option
 @_protocol_option
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (on 2 cores, 2 serves about 1.5× the requests of 1).")
+              help="Worker processes (on 2 cores, 2 workers served 1.3–1.6× the requests of 1).")
 @click.option("--demo", is_flag=True,
               help="Load the example assessments as a small squad, into a fresh temporary "
                    "database unless --database-url is given; print demo keys; sign reports "
