@@ -38,8 +38,13 @@ below passes (fail closed: whatever cannot be read or checked is a reason):
    get an invalid result instead.
 
 Not checked: revocation (no CRL or OCSP offline), and a trusted time (B-B has
-none: the signing time is the signer's claim, and certificates are checked
-at the time of verification).
+none: the signing time is the signer's claim). Certificates are checked at
+the time of verification by default, so a report whose certificate has since
+expired is invalid. An archive that must read such a report years later can
+ask for the check at the signer's claimed signing time instead
+(``at_signing_time=True``, ``sprintclear verify --at-signing-time``): the
+result then says, in ``notes``, that the time is the signer's claim and not a
+trusted timestamp. Everything else is checked exactly the same way.
 
 pyHanko's validation runs its own event loop: call :func:`verify_report` from
 a thread (e.g. a plain ``def`` route), not from inside a running loop.
@@ -197,7 +202,8 @@ def _time_text(value: Any) -> str | None:
 
 
 def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
-                      reasons: list[str]) -> tuple[list[SignatureCheck], list[Any]]:
+                      reasons: list[str], notes: list[str], at_signing_time: bool
+                      ) -> tuple[list[SignatureCheck], list[Any]]:
     embedded = reader.embedded_signatures
     if not embedded:
         raise _Invalid("the report is not signed")
@@ -210,6 +216,13 @@ def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
             reasons.append(f"{label} is a document timestamp, which this verifier does not "
                            "check")
             continue
+        if at_signing_time and signature.self_reported_timestamp is not None:
+            claimed_at = signature.self_reported_timestamp
+            context = ValidationContext(trust_roots=roots, allow_fetching=False,
+                                        moment=claimed_at)
+            notes.append(f"{label}: certificates checked at {_time_text(claimed_at)}, the "
+                         "signing time the signer's own clock claims (not a trusted "
+                         "timestamp)")
         try:
             status = validate_pdf_signature(signature, context)
         except Exception as exc:  # pyHanko raises assorted errors on a malformed signature
@@ -313,8 +326,14 @@ def _decision_difference(recorded: Mapping[str, Any], decided: Mapping[str, Any]
 
 
 def verify_report(pdf: bytes, *, trust_roots: Sequence[bytes],
-                  require_current_rulebase: bool = False) -> ReportVerification:
-    """Verify a signed report against the given trust roots (PEM or DER); never raises for it."""
+                  require_current_rulebase: bool = False,
+                  at_signing_time: bool = False) -> ReportVerification:
+    """Verify a signed report against the given trust roots (PEM or DER); never raises for it.
+
+    ``at_signing_time`` checks the certificates at each signature's claimed
+    signing time rather than now (for archived reports whose certificate has
+    since expired); the result's notes say so.
+    """
     roots = load_trust_roots(trust_roots)
     reasons: list[str] = []
     notes: list[str] = []
@@ -328,7 +347,7 @@ def verify_report(pdf: bytes, *, trust_roots: Sequence[bytes],
     try:
         try:
             reader = PdfFileReader(io.BytesIO(pdf), strict=True)
-            checks, signed = _check_signatures(reader, roots, reasons)
+            checks, signed = _check_signatures(reader, roots, reasons, notes, at_signing_time)
         except _Invalid:
             raise
         except Exception as exc:  # anything pyHanko cannot parse: fail closed

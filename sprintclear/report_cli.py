@@ -256,15 +256,20 @@ def _verification_text(path: Path, result: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="The result as one JSON object.")
 @click.option("--require-current", is_flag=True,
               help="Invalid when the report was decided under another rule base version.")
+@click.option("--at-signing-time", is_flag=True,
+              help="Check certificates at the signer's claimed signing time instead of now "
+                   "(an archived report whose certificate has since expired). The time is the "
+                   "signer's claim, not a trusted timestamp; the output says so.")
 def verify(report_path: Path, trust_paths: tuple[Path, ...], as_json: bool,
-           require_current: bool) -> None:
+           require_current: bool, at_signing_time: bool) -> None:
     """Check REPORT.pdf: signatures, embedded record, footer hash, and the rules' decision."""
     from reports import verify_report
 
     pdf = _read_bytes(report_path, "report")
     roots = [_read_bytes(path, "trust root") for path in trust_paths]
     try:
-        result = verify_report(pdf, trust_roots=roots, require_current_rulebase=require_current)
+        result = verify_report(pdf, trust_roots=roots, require_current_rulebase=require_current,
+                               at_signing_time=at_signing_time)
     except ReportInputError as exc:
         _fail(exc.summary, exc.problems)
     if as_json:

@@ -348,3 +348,25 @@ def test_the_result_reads_as_json(signed_flare: bytes, trust: list[bytes]) -> No
     assert result["valid"] is True and result["decision_check"] == "same"
     assert result["signatures"][0]["coverage"] == "entire file"
     assert result["decision"]["cleared_to_sprint"] is False
+
+
+def test_an_expired_certificate_can_be_checked_at_the_signing_time(
+        flare: Any, tmp_path_factory: Any) -> None:
+    """A report signed while its certificate was valid, read after it expired: invalid by
+    default, valid when checked at the claimed signing time, with a note saying so."""
+    from reports import ClinicianSigner, make_demo_pki, sign_report
+
+    old = make_demo_pki(tmp_path_factory.mktemp("old-pki"), clinician_name="Dr. Old Clinician",
+                        password="pw", now=dt.datetime(2010, 1, 1, tzinfo=dt.UTC))
+    signer = ClinicianSigner.from_pkcs12(old.clinician_p12.read_bytes(), b"pw")
+    signed = sign_report(flare.pdf, signer, name="Dr. Old Clinician",
+                         meaning="Reviewed and approved: return-to-sprint clearance",
+                         signed_at=dt.datetime(2012, 6, 1, 9, 0, tzinfo=dt.UTC))
+    roots = [old.ca_certificate.read_bytes()]
+    now = verify_report(signed, trust_roots=roots)
+    assert not now.valid
+    assert any("not valid now" in reason for reason in now.reasons)
+    then = verify_report(signed, trust_roots=roots, at_signing_time=True)
+    assert then.valid, then.reasons
+    assert any("2012-06-01T09:00:00Z" in note and "not a trusted timestamp" in note
+               for note in then.notes)
