@@ -53,11 +53,16 @@ class Bilateral(NamedTuple):
 # ---- the pydantic model, built from the dictionary ------------------------------
 
 
+_NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+"""Text fields are single lines of printable text: no NUL, tab, newline or escape."""
+
+
 def _scalar_annotation(spec: InputField) -> Any:
     match spec.kind:
         case FieldKind.TEXT:
             return Annotated[str, Strict(), Field(min_length=spec.min_length,
-                                                  max_length=spec.max_length)]
+                                                  max_length=spec.max_length,
+                                                  pattern=_NO_CONTROL_CHARACTERS)]
         case FieldKind.CHOICE:
             return Literal[spec.choices]
         case FieldKind.DATE:
@@ -222,6 +227,12 @@ def parse_assessment_json(text: str | bytes) -> Assessment:
                  if isinstance(exc, json.JSONDecodeError) else str(exc))
         raise InvalidAssessment("the assessment is not valid JSON", [
             Problem("<input>", "json", f"is not valid JSON ({where})")]) from exc
+    except RecursionError as exc:
+        raise InvalidAssessment("the assessment is not valid", [
+            Problem("<input>", "json", "is nested too deeply to be an assessment")]) from exc
+    except ValueError as exc:  # an integer literal beyond Python's conversion limit
+        raise InvalidAssessment("the assessment is not valid", [
+            Problem("<input>", "json", "holds a number too long to be a measurement")]) from exc
     duplicates = list(_ObjectWithDuplicates.duplicate_paths(data))
     if duplicates:
         raise InvalidAssessment("the assessment is not valid", [
@@ -376,6 +387,9 @@ def _problem(path: str, error: Mapping[str, Any]) -> Problem:
         return Problem(path, "date", f"must be an ISO date YYYY-MM-DD (got {_show(given)})")
     if kind == "string_type":
         return Problem(path, "text", f"must be text (got {_show(given)})")
+    if kind == "string_pattern_mismatch":
+        return Problem(path, "text", "must be a single line of printable text (no control "
+                       "characters such as NUL, tab or newline)")
     if kind in ("string_too_short", "string_too_long"):
         assert spec is not None
         return Problem(path, "length", f"must be {spec.range_text} long "

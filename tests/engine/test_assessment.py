@@ -108,3 +108,31 @@ def test_the_model_covers_the_whole_dictionary() -> None:
         definition = schema["$defs"][target.rsplit("/", 1)[1]]
         paths.update(f"{group}.{name}" for name in definition["properties"])
     assert paths == {spec.path for spec in INPUT_FIELDS}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"athlete": {"id": "A"}, "pain": {"rest": ' + "9" * 5000 + "}}",
+     "[" * 100_000 + "]" * 100_000],
+    ids=["integer-beyond-conversion-limit", "nesting-beyond-recursion-limit"],
+)
+def test_pathological_json_is_an_input_error_not_a_crash(text: str) -> None:
+    """A 5,000-digit number or 100,000 nested lists is refused as input, never a traceback."""
+    with pytest.raises(InvalidAssessment) as caught:
+        parse_assessment_json(text)
+    assert caught.value.problems[0].field == "<input>"
+
+
+@pytest.mark.parametrize("text", ["Dr.\x00Moreau", "line one\nline two", "tab\there", "\x1b[31m"])
+def test_text_fields_refuse_control_characters(text: str) -> None:
+    """Names and ids are single printable lines: NUL, newlines, tabs and escapes are refused."""
+    with pytest.raises(InvalidAssessment) as caught:
+        parse_assessment(varied(hamstring_play(), {"assessment.assessor": text}))
+    assert [(p.field, p.rule) for p in caught.value.problems] == [("assessment.assessor", "text")]
+
+
+def test_text_fields_keep_accents_and_symbols() -> None:
+    """Printable text beyond ASCII (accents, apostrophes, dashes) is kept as typed."""
+    name = "Liam O'Connell–Ñúñez"
+    assessment = parse_assessment(varied(hamstring_play(), {"athlete.name": name}))
+    assert assessment.document["athlete"]["name"] == name
