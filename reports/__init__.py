@@ -19,7 +19,7 @@ imports ``rules`` and ``engine`` and nothing above them.
 from reports.html import render_report_html
 from reports.pdf import render_report_pdf
 from reports.pki import DemoPki, make_demo_pki
-from reports.record import RECORD_FILENAME, ReportRecord
+from reports.record import RECORD_FILENAME, ReportRecord, ReportSignoff
 from reports.signing import ClinicianSigner, sign_report
 from reports.verification import ReportVerification, SignatureCheck, verify_report
 from reports.view import history_problems
@@ -29,6 +29,7 @@ __all__ = [
     "ClinicianSigner",
     "DemoPki",
     "ReportRecord",
+    "ReportSignoff",
     "ReportVerification",
     "SignatureCheck",
     "history_problems",

@@ -25,8 +25,14 @@ from engine.assessment import canonical_json, parse_assessment
 from engine.decision import Decision
 from reports.charts import FONT, Chart, TrendPoint, symmetry_charts, trend_charts
 from reports.layout import SIGNATURE_SLOTS
-from reports.record import RECORD_FILENAME, ReportRecord, build_record
-from reports.view import build_view, history_problems, history_record, key_measures
+from reports.record import RECORD_FILENAME, ReportRecord, ReportSignoff, build_record
+from reports.view import (
+    build_view,
+    history_problems,
+    history_record,
+    key_measures,
+    signoff_problems,
+)
 from rules.dictionary import PHASE_IDS
 from rules.errors import ReportInputError
 from rules.loading import default_protocol
@@ -108,6 +114,7 @@ def _protocol_for(decision: Decision, protocol: Protocol | None) -> Protocol | N
 def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
                    history: Sequence[Decision] = (), generated_at: dt.datetime,
                    protocol: Protocol | None = None,
+                   signoff: ReportSignoff | None = None,
                    inline_stylesheet: bool = True) -> PreparedReport:
     """Check the inputs, build the embedded record and render the HTML.
 
@@ -120,12 +127,17 @@ def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
     if problems:
         raise ReportInputError("the earlier decisions are not of the same athlete and injury",
                                problems)
+    if signoff is not None:
+        problems = signoff_problems(decision, signoff)
+        if problems:
+            raise ReportInputError("the sign-off cannot be printed with this decision", problems)
     document = _canonical_assessment(decision, assessment)
     shown = sorted(history, key=lambda d: (d.assessment.date, d.decision_id))[-MAX_HISTORY:]
     record = build_record(decision, document, protocol=_protocol_for(decision, protocol),
-                          history=history_record(shown), generated_at=generated_at)
+                          history=history_record(shown), generated_at=generated_at,
+                          signoff=signoff)
     view = build_view(decision, record_sha256=record.sha256, generated_at=generated_at,
-                      history_count=len(shown))
+                      history_count=len(shown), signoff=record.signoff)
     phase_trend = None
     measure_trends: list[Any] = []
     if shown:
@@ -159,7 +171,8 @@ def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
 
 def render_report_html(decision: Decision, assessment: Mapping[str, Any], *,
                        history: Sequence[Decision] = (), generated_at: dt.datetime,
-                       protocol: Protocol | None = None) -> str:
+                       protocol: Protocol | None = None,
+                       signoff: ReportSignoff | None = None) -> str:
     """The report as one self-contained HTML document."""
     return prepare_report(decision, assessment, history=history, generated_at=generated_at,
-                          protocol=protocol).html
+                          protocol=protocol, signoff=signoff).html

@@ -24,7 +24,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from engine.decision import Decision
 from reports.html import PreparedReport, prepare_report, stylesheet
-from reports.record import RECORD_DESCRIPTION, RECORD_FILENAME
+from reports.record import RECORD_DESCRIPTION, RECORD_FILENAME, ReportSignoff
 from rules.errors import ReportError
 from rules.protocol import Protocol
 
@@ -86,9 +86,10 @@ def html_to_pdf(prepared: PreparedReport) -> bytes:
 
 def render_report_pdf(decision: Decision, assessment: Mapping[str, Any], *,
                       history: Sequence[Decision] = (), generated_at: dt.datetime,
-                      protocol: Protocol | None = None) -> bytes:
+                      protocol: Protocol | None = None,
+                      signoff: ReportSignoff | None = None) -> bytes:
     """The decision as a PDF/A-3b report with the embedded record (not yet signed)."""
     prepared = prepare_report(decision, assessment, history=history,
-                              generated_at=generated_at, protocol=protocol,
+                              generated_at=generated_at, protocol=protocol, signoff=signoff,
                               inline_stylesheet=False)
     return html_to_pdf(prepared)

@@ -11,7 +11,10 @@ bytes are the canonical JSON (keys sorted, no whitespace, UTF-8) of::
       "assessment": {...},     the canonical assessment input (engine.parse_assessment)
       "decision": {...},       the decision, as Decision.to_json() gives it
       "protocol": {...},       the protocol that decided it (its canonical JSON), or null
-      "history": [...]         what the trend charts plot of each earlier decision
+      "history": [...],        what the trend charts plot of each earlier decision
+      "signoff": {...}         the clinician's sign-off the report prints, or null:
+                               action (accept | override), clinician, signed_at,
+                               recommended_phase, signed_phase, reason
     }
 
 **The record hash** printed in every page footer ("Record SHA-256") is the
@@ -33,7 +36,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from engine.assessment import canonical_json
 from engine.decision import Decision
@@ -44,6 +47,7 @@ __all__ = [
     "RECORD_FORMAT",
     "RECORD_FORMAT_VERSION",
     "ReportRecord",
+    "ReportSignoff",
     "build_record",
     "utc_stamp",
 ]
@@ -60,6 +64,28 @@ def utc_stamp(moment: dt.datetime, *, what: str = "the time") -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware (UTC)")
     return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class ReportSignoff:
+    """The clinician's sign-off of a decision, as the report prints and records it.
+
+    ``accept`` signs the recommended phase; ``override`` signs another phase and
+    needs a reason. The recommendation itself is never changed: the report
+    prints both.
+    """
+
+    action: Literal["accept", "override"]
+    clinician: str
+    signed_at: dt.datetime
+    signed_phase: str
+    reason: str | None = None
+
+    def as_record(self, recommended_phase: str) -> dict[str, Any]:
+        return {"action": self.action, "clinician": self.clinician,
+                "signed_at": utc_stamp(self.signed_at, what="the sign-off time"),
+                "recommended_phase": recommended_phase, "signed_phase": self.signed_phase,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -100,6 +126,11 @@ class ReportRecord:
         value: Mapping[str, Any] | None = self.content.get("protocol")
         return value
 
+    @property
+    def signoff(self) -> Mapping[str, Any] | None:
+        value: Mapping[str, Any] | None = self.content.get("signoff")
+        return value
+
     def decision(self) -> Decision:
         """The embedded decision as the model (pydantic ``ValidationError`` if it is not one)."""
         return Decision.model_validate(self.content["decision"])
@@ -107,7 +138,8 @@ class ReportRecord:
 
 def build_record(decision: Decision, assessment: Mapping[str, Any], *,
                  protocol: Protocol | None, history: Sequence[Mapping[str, Any]],
-                 generated_at: dt.datetime) -> ReportRecord:
+                 generated_at: dt.datetime,
+                 signoff: ReportSignoff | None = None) -> ReportRecord:
     """The record of one report, canonical and hashed."""
     content = {
         "format": RECORD_FORMAT,
@@ -117,6 +149,7 @@ def build_record(decision: Decision, assessment: Mapping[str, Any], *,
         "decision": json.loads(decision.to_json()),
         "protocol": None if protocol is None else json.loads(protocol.canonical_json()),
         "history": list(history),
+        "signoff": None if signoff is None else signoff.as_record(decision.phase.id),
     }
     data = canonical_json(content).encode("utf-8")
     return ReportRecord(data=data, sha256=hashlib.sha256(data).hexdigest(), content=content)

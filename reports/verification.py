@@ -19,7 +19,9 @@ below passes (fail closed: whatever cannot be read or checked is a reason):
    after "Record SHA-256" in the text of every page of that revision.
 4. **The page shows the record's decision.** The first page prints the
    decision's phase line and both clearance lines ("✓ CLEARED to sprint" /
-   "✗ NOT CLEARED to sprint", to play) and never the opposite ones.
+   "✗ NOT CLEARED to sprint", to play) and never the opposite ones; when the
+   record holds the clinician's sign-off, the page prints it too (accepted or
+   overridden, by whom, the signed phase and what it clears).
 5. **The input is the decided one.** The embedded assessment is valid and is
    the input whose SHA-256 the decision records.
 6. **The rules decide the same.** When the decision's rule base version is
@@ -76,7 +78,7 @@ from engine.decision import Decision
 from reports.pdf_reading import PdfContentError, page_texts, record_attachment
 from reports.record import ReportRecord
 from reports.signing import certificate_name
-from reports.view import banner_claims, contradicting_claims
+from reports.view import banner_claims, contradicting_claims, signoff_claims
 from rules.errors import ProtocolError, ReportInputError, SprintclearError, VerificationFailed
 from rules.loading import default_protocol, parse_protocol
 
@@ -395,6 +397,20 @@ def verify_report(pdf: bytes, *, trust_roots: Sequence[bytes],
             if "".join(claim.split()) in page_one:
                 raise _Invalid(f"the first page shows “{claim}”, which contradicts the "
                                "embedded decision")
+        signoff = record.signoff
+        if signoff is not None:
+            try:
+                if signoff["recommended_phase"] != decision.phase.id:
+                    raise _Invalid("the recorded sign-off names another recommendation "
+                                   f"({signoff['recommended_phase']}) than the decision "
+                                   f"({decision.phase.id})")
+                claims = signoff_claims(signoff)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise _Invalid(f"the recorded sign-off cannot be read: {exc}") from exc
+            for claim in claims:
+                if "".join(claim.split()) not in page_one:
+                    raise _Invalid("the first page does not show the recorded sign-off's "
+                                   f"“{claim}”")
         if f"Decision{decision.decision_id}" not in page_one:
             raise _Invalid(f"the first page does not show decision {decision.decision_id}")
 

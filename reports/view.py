@@ -21,17 +21,21 @@ from typing import Any
 
 from engine.decision import ActivityFinding, CriterionFinding, Decision, PartFinding
 from rules.dictionary import FIELDS_BY_PATH, PHASE_IDS
+from rules.loading import default_protocol
 from rules.protocol import OPERATOR_SYMBOLS, PERCENT_MEASURES
 
 __all__ = [
     "PHASE_COUNT",
     "KeyMeasure",
     "ReportView",
+    "SignoffView",
     "banner_claims",
     "build_view",
     "history_problems",
     "key_measures",
     "ordered_history",
+    "signoff_claims",
+    "signoff_problems",
 ]
 
 PHASE_COUNT = 6
@@ -74,6 +78,80 @@ def contradicting_claims(decision: Decision) -> tuple[str, str]:
     """The clearance lines a report of this decision must never show."""
     return (clearance_claim(not decision.cleared_to_sprint, "sprint"),
             clearance_claim(not decision.cleared_to_play, "play"))
+
+
+# ---- the clinician's sign-off ------------------------------------------------------
+
+
+def signoff_problems(decision: Decision, signoff: Any) -> list[str]:
+    """What makes a sign-off unprintable with this decision (empty when it is fine)."""
+    problems = []
+    if signoff.action not in ("accept", "override"):
+        problems.append(f"action: must be accept or override (got {signoff.action!r})")
+    if signoff.signed_phase not in PHASE_IDS:
+        problems.append(f"signed_phase: must be one of {', '.join(PHASE_IDS)} "
+                        f"(got {signoff.signed_phase!r})")
+    if signoff.action == "accept" and signoff.signed_phase != decision.phase.id:
+        problems.append(f"signed_phase: accepting signs the recommended phase "
+                        f"({decision.phase.id}), not {signoff.signed_phase}")
+    reason = (signoff.reason or "").strip()
+    if signoff.action == "override" and not reason:
+        problems.append("reason: an override needs a reason")
+    if not " ".join(str(signoff.clinician).split()):
+        problems.append("clinician: the clinician's name is empty")
+    if any(ord(c) < 32 or ord(c) == 127 for c in f"{signoff.clinician}{signoff.reason or ''}"
+           if c != "\n"):
+        problems.append("clinician, reason: control characters cannot be printed")
+    if signoff.signed_at.tzinfo is None or signoff.signed_at.utcoffset() is None:
+        problems.append("signed_at: must be timezone-aware (UTC)")
+    return problems
+
+
+def _signed_clearance(signed_phase: str) -> tuple[bool, bool]:
+    return default_protocol().clearance(PHASE_IDS.index(signed_phase) + 1)
+
+
+def signoff_heading(signoff: Mapping[str, Any]) -> str:
+    """``✓ ACCEPTED by Dr. X`` / ``⚠ OVERRIDDEN by Dr. X``: the sign-off's first line."""
+    mark, word = ("✓", "ACCEPTED") if signoff["action"] == "accept" else ("⚠", "OVERRIDDEN")
+    return f"{mark} {word} by {signoff['clinician']}"
+
+
+def signoff_clearance(signoff: Mapping[str, Any]) -> str:
+    """The signed phase and what it clears, worded apart from the banner's own lines."""
+    sprint, play = _signed_clearance(signoff["signed_phase"])
+    return (f"Signed phase {_phase_label(signoff['signed_phase'])} · as signed off: "
+            f"cleared to sprint {'YES' if sprint else 'NO'}, "
+            f"cleared to play {'YES' if play else 'NO'}")
+
+
+def signoff_claims(signoff: Mapping[str, Any]) -> tuple[str, str]:
+    """What the first page must print of a recorded sign-off (checked by verification)."""
+    return signoff_heading(signoff), signoff_clearance(signoff)
+
+
+@dataclass(frozen=True)
+class SignoffView:
+    heading: str
+    overridden: bool
+    when: str
+    clearance: str
+    recommendation: str
+    reason: str | None
+
+
+def _signoff_view(signoff: Mapping[str, Any] | None) -> SignoffView | None:
+    if signoff is None:
+        return None
+    when = str(signoff["signed_at"]).replace("T", " ").replace("Z", " UTC")
+    return SignoffView(
+        heading=signoff_heading(signoff), overridden=signoff["action"] == "override",
+        when=when, clearance=signoff_clearance(signoff),
+        recommendation=("Recommendation of the rule base: "
+                        + _phase_label(signoff["recommended_phase"])
+                        + (" (kept unchanged above; the clinician signed another phase)"
+                           if signoff["action"] == "override" else "")),
+        reason=signoff.get("reason"))
 
 
 # ---- key measures: the decision's percentages, by test --------------------------
@@ -330,6 +408,7 @@ class ReportView:
     footer_left: str
     history_count: int
     measures: tuple[KeyMeasure, ...] = field(default=())
+    signoff: SignoffView | None = None
 
 
 def _sources(refs: Sequence[Any]) -> str:
@@ -367,7 +446,8 @@ def _utc(moment: dt.datetime) -> str:
 
 
 def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datetime,
-               history_count: int = 0) -> ReportView:
+               history_count: int = 0,
+               signoff: Mapping[str, Any] | None = None) -> ReportView:
     """Everything the template prints, from the decision alone."""
     athlete, injury, assessment = decision.athlete, decision.injury, decision.assessment
     who = " · ".join(x for x in (athlete.name, athlete.id) if x)
@@ -501,4 +581,5 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         footer_left=footer_left,
         history_count=history_count,
         measures=tuple(key_measures(decision)),
+        signoff=_signoff_view(signoff),
     )

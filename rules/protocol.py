@@ -287,6 +287,11 @@ class Protocol(_Strict):
     def source_by_id(self) -> dict[str, Source]:
         return {source.id: source for source in self.sources}
 
+    def clearance(self, phase_number: int) -> tuple[bool, bool]:
+        """(cleared to sprint, cleared to play) at a phase: phase ≥ sprint, phase = play (§2)."""
+        return (phase_number >= self.phase_by_id["sprint"].number,
+                phase_number >= self.phase_by_id["play"].number)
+
     def criteria_of_gate(self, gate_id: str) -> tuple[Criterion, ...]:
         return tuple(c for c in self.criteria if c.gate == gate_id)
 

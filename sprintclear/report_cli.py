@@ -128,14 +128,30 @@ def _earlier_decisions(directory: Path, decision: Any, evaluator: Any) -> list[A
               help="A clinic's protocol file instead of the default protocol.")
 @click.option("--at", "at", metavar="TIME",
               help="The report's time, ISO 8601 with zone (default: now, UTC).")
+@click.option("--accept", is_flag=True,
+              help="Print the clinician's sign-off: the recommendation is accepted.")
+@click.option("--override", "override_phase", metavar="PHASE",
+              type=click.Choice(["protect", "load", "run", "sprint", "train", "play"]),
+              help="Print the clinician's sign-off: the recommendation is overridden to PHASE "
+                   "(needs --reason). The recommendation itself stays as decided.")
+@click.option("--reason", help="Why the recommendation is overridden.")
+@click.option("--clinician", help="Who signs off (with --accept or --override).")
 def report(input_path: Path, output: Path, history_dir: Path | None,
-           protocol_path: Path | None, at: str | None) -> None:
+           protocol_path: Path | None, at: str | None, accept: bool,
+           override_phase: str | None, reason: str | None, clinician: str | None) -> None:
     """Decide INPUT.json and write the clearance report as PDF/A-3b (not yet signed)."""
     from engine.decide import evaluator_for
+    from reports import ReportSignoff
     from reports.html import prepare_report
     from reports.pdf import html_to_pdf
 
     generated_at = _moment(at, "--at")
+    if accept and override_phase:
+        _fail("--accept and --override: give one of them")
+    if (accept or override_phase) and not clinician:
+        _fail("--clinician: who signs off is required with --accept or --override")
+    if (reason or clinician) and not (accept or override_phase):
+        _fail("--reason and --clinician go with --accept or --override")
     protocol = _protocol(protocol_path)
     evaluator = evaluator_for(protocol)
     assessment = _assessment(input_path)
@@ -145,10 +161,16 @@ def report(input_path: Path, output: Path, history_dir: Path | None,
         if not history_dir.is_dir():
             _fail(f"{history_dir}: the history folder does not exist")
         history = _earlier_decisions(history_dir, decision, evaluator)
+    signoff = None
+    if accept or override_phase:
+        signoff = ReportSignoff(action="accept" if accept else "override",
+                                clinician=clinician or "", signed_at=generated_at,
+                                signed_phase=override_phase or decision.phase.id,
+                                reason=reason)
     try:
         prepared = prepare_report(decision, assessment.document, history=history,
                                   generated_at=generated_at, protocol=protocol,
-                                  inline_stylesheet=False)
+                                  signoff=signoff, inline_stylesheet=False)
         pdf = html_to_pdf(prepared)
     except ReportInputError as exc:
         _fail(exc.summary, exc.problems)

@@ -225,3 +225,29 @@ def test_sign_something_that_is_not_a_report_exits_2(demo: dict[str, Path],
                   demo["pki"] / "clinician.password", "--name", "X", "--meaning", "Y",
                   "-o", tmp_path / "s.pdf")
     assert result.exit_code == 2
+
+
+def test_report_prints_an_override_and_refuses_one_without_a_reason(demo: dict[str, Path],
+                                                                   ) -> None:
+    """--override PHASE --reason --clinician prints the sign-off; without a reason it is
+    refused naming the field, and accept/override together is refused."""
+    out = demo["root"] / "override.pdf"
+    result = _run("report", FLARE, "-o", out, "--at", AT, "--override", "load",
+                  "--reason", "Pain again this morning; stay at load", "--clinician",
+                  "Dr. Lena Brandt")
+    assert result.exit_code == 0, result.output
+    text = _pdftotext(out)
+    assert "OVERRIDDEN by Dr. Lena Brandt" in text and "Signed phase 2 load" in text
+    missing = _run("report", FLARE, "-o", demo["root"] / "x.pdf", "--at", AT, "--override",
+                   "load", "--clinician", "Dr. Lena Brandt")
+    assert missing.exit_code == 2 and "reason" in missing.stderr
+    both = _run("report", FLARE, "-o", demo["root"] / "y.pdf", "--at", AT, "--accept",
+                "--override", "load", "--clinician", "Dr. Lena Brandt")
+    assert both.exit_code == 2
+
+
+def _pdftotext(path: Path) -> str:
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
