@@ -4,8 +4,8 @@
 signer on ``app.state``; these read them back. ``Allowed("decision.read")``
 authenticates the caller's API key (``X-API-Key``) and checks that its role
 may perform the operation (``api.roles``): no key or an unknown one → 401,
-the wrong role → 403. Web pages (a later issue) add their own way to find
-the key, a session cookie, and reuse ``Allowed``'s check.
+the wrong role → 403. The web pages find the key in their session cookie
+instead (``api.web.access``) and make the same check, :func:`permit`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ __all__ = [
     "ReportsDep",
     "SettingsDep",
     "StoreDep",
+    "permit",
     "read_body",
 ]
 
@@ -68,24 +69,29 @@ api_key_header = APIKeyHeader(
                 "decides what it may do.")
 
 
+def permit(principal: Principal, operation: str) -> Principal:
+    """``principal`` if its role may perform ``operation`` (``api.roles``); else NotPermitted."""
+    roles = roles_for(operation)
+    if principal.role not in roles:
+        allowed = ", ".join(sorted(roles))
+        raise NotPermitted(f"the {principal.role} role may not do this ({operation}); "
+                           f"it needs: {allowed}")
+    return principal
+
+
 class Allowed:
     """A dependency: the authenticated caller, if its role may perform ``operation``."""
 
     def __init__(self, operation: str) -> None:
         self.operation = operation
-        self.roles = roles_for(operation)
+        roles_for(operation)  # an unknown operation fails when the route is declared
 
     async def __call__(self, store: StoreDep,
                        key: Annotated[str | None, Security(api_key_header)]) -> Principal:
         # Inline on the event loop (one indexed lookup, well under a millisecond): handing
         # it to the thread pool made CPU-bound decisions and database calls contend for
         # the GIL, and p99 of concurrent requests tripled (bench/service.py).
-        principal = store.authenticate(key)
-        if principal.role not in self.roles:
-            allowed = ", ".join(sorted(self.roles))
-            raise NotPermitted(f"the {principal.role} role may not do this ({self.operation}); "
-                               f"it needs: {allowed}")
-        return principal
+        return permit(store.authenticate(key), self.operation)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

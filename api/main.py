@@ -3,8 +3,8 @@
 It opens the store (the database must be migrated: ``sprintclear serve``
 does that before it starts), loads the protocol and builds the evaluator
 once, reads the clinic's signing key once, and includes one router per
-resource. Web pages (a later issue) are more routers over the same
-``app.state`` and the same roles.
+resource. The clinicians' web pages (``api.web``) are more routers over the
+same ``app.state`` and the same roles, kept out of the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from api.routes import assessments, athletes, audit, decisions, evaluate, health
 from api.routes import rules as rules_routes
 from api.settings import Settings
 from api.store import Store, utc_now
+from api.web import install_web
 from engine.decide import evaluator_for
 from rules.loading import default_protocol, load_protocol
 
@@ -85,10 +86,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.state.store = store
     app.state.evaluator = evaluator
     app.state.reports = reports
-    install_error_handlers(app)
     for module in (health, evaluate, rules_routes, athletes, injuries, assessments, decisions,
                    audit, keys):
         app.include_router(module.router)
+    install_error_handlers(app, pages=install_web(app, settings, clock))
     install_openapi(app)
     return app
 

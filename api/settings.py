@@ -9,6 +9,15 @@
 ``SPRINTCLEAR_SIGNING_NAME``           the signer's name written in the signature
 ``SPRINTCLEAR_SIGNING_MEANING``        what the signature means, in words
 ``SPRINTCLEAR_MAX_BODY_BYTES``         the largest request body accepted
+``SPRINTCLEAR_SESSION_SECRET``         the secret that seals the web pages' session cookie
+                                       (32 characters or more; for several hosts)
+``SPRINTCLEAR_SESSION_SECRET_FILE``    where the secret is kept when it is not given: made
+                                       (random, mode 0600) on the first sign-in; default
+                                       :func:`default_session_secret_path`
+``SPRINTCLEAR_SESSION_HOURS``          how long a web sign-in lasts (default 12)
+``SPRINTCLEAR_COOKIE_SECURE``          ``auto`` (the cookie is ``Secure`` when the page was
+                                       asked for over https) or ``always`` (behind a proxy
+                                       that ends TLS)
 =====================================  ==================================================
 
 A PostgreSQL schema other than ``public`` is chosen in the URL itself:
@@ -19,17 +28,28 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_database_path", "default_database_url"]
+__all__ = ["Settings", "default_database_path", "default_database_url",
+           "default_session_secret_path"]
+
+
+def _data_directory() -> Path:
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "sprintclear"
 
 
 def default_database_path() -> Path:
     """``$XDG_DATA_HOME/sprintclear/sprintclear.sqlite3`` (``~/.local/share/...`` by default)."""
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "sprintclear" / "sprintclear.sqlite3"
+    return _data_directory() / "sprintclear.sqlite3"
+
+
+def default_session_secret_path() -> Path:
+    """``$XDG_DATA_HOME/sprintclear/session-secret`` (``~/.local/share/...`` by default)."""
+    return _data_directory() / "session-secret"
 
 
 def default_database_url() -> str:
@@ -56,3 +76,14 @@ class Settings(BaseSettings):
         description="What the clinic's signature on a report means")
     max_body_bytes: int = Field(default=1_000_000, ge=1_000,
                                 description="The largest request body accepted, in bytes")
+    session_secret: SecretStr | None = Field(
+        default=None, min_length=32,
+        description="Seals the web session cookie; give the same one to every host")
+    session_secret_file: Path | None = Field(
+        default=None, description="Where the session secret is kept when it is not given "
+                                  "(made on first use); default in the data directory")
+    session_hours: int = Field(default=12, ge=1, le=168,
+                               description="How long a web sign-in lasts, in hours")
+    cookie_secure: Literal["auto", "always"] = Field(
+        default="auto", description="auto: Secure cookie when the page came over https; "
+                                    "always: behind a proxy that ends TLS")

@@ -170,6 +170,10 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     os.environ["SPRINTCLEAR_DATABASE_URL"] = url
     if folder is not None and not os.environ.get("SPRINTCLEAR_SIGNING_P12"):
         _demo_signing_key(folder)
+    if folder is not None and not os.environ.get("SPRINTCLEAR_SESSION_SECRET") and \
+            not os.environ.get("SPRINTCLEAR_SESSION_SECRET_FILE"):
+        # the demo's page sessions end with the demo, like its database
+        os.environ["SPRINTCLEAR_SESSION_SECRET_FILE"] = str(folder / "session-secret")
     if protocol_path is not None:
         os.environ["SPRINTCLEAR_PROTOCOL"] = str(protocol_path)
     app = _run(lambda: create_app(Settings()))  # also checks the settings before any worker
@@ -178,7 +182,7 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"rule base    {evaluator.version[:12]} (protocol {evaluator.protocol.id} "
                f"{evaluator.protocol.version})")
-    click.echo(f"listening on http://{shown}:{bound_port}  (API docs at /docs; "
+    click.echo(f"listening on http://{shown}:{bound_port}  (pages at /, API docs at /docs; "
                f"{workers} worker{'s' if workers > 1 else ''})", nl=True)
     sys.stdout.flush()
     config = uvicorn.Config("api.main:app_from_env" if workers > 1 else app, factory=workers > 1,

@@ -412,6 +412,26 @@ class Store:
                 decision=_summary(decision), signoff=_signoff(signoff) if signoff else None))
         return entries
 
+    def decision_log(self, *, athlete_id: str | None = None, assessed_from: str | None = None,
+                     assessed_to: str | None = None, limit: int = 500
+                     ) -> tuple[list[AssessmentEntry], bool]:
+        """Stored assessments with their decisions and sign-offs, newest assessment first.
+
+        Optionally of one athlete and within assessment dates (ISO, both ends included).
+        The second value is true when more entries match than ``limit``."""
+        query = select(AssessmentRow)
+        if athlete_id is not None:
+            query = query.where(AssessmentRow.athlete_id == athlete_id)
+        if assessed_from is not None:
+            query = query.where(AssessmentRow.assessment_date >= assessed_from)
+        if assessed_to is not None:
+            query = query.where(AssessmentRow.assessment_date <= assessed_to)
+        query = query.order_by(AssessmentRow.assessment_date.desc(),
+                               AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
+        with self.database.reading() as session:
+            rows = list(session.execute(query.limit(limit + 1)).scalars())
+            return self._entries(session, rows[:limit]), len(rows) > limit
+
     def get_decision(self, decision_id: str) -> StoredDecision:
         """A stored decision with its full JSON, sign-off and report."""
         with self.database.reading() as session:

@@ -33,6 +33,8 @@ TEST_DATABASE_URL = os.environ.get("SPRINTCLEAR_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
 OPERATOR = Principal(key_id=None, name="test operator", role="operator")
 ROLES = ("clinician", "auditor", "insurer", "admin")
+SESSION_SECRET = "test session secret: not for any real service"
+"""The web pages' session secret in tests (so none is written in the home directory)."""
 _TABLES = ("reports", "signoffs", "decisions", "assessments", "injuries", "athletes",
            "api_keys", "audit_entries")
 
@@ -167,7 +169,8 @@ class Service:
 
 @pytest.fixture
 def service(store: Store) -> Iterator[Service]:
-    app = create_app(Settings(database_url="sqlite:////nonexistent/unused.sqlite3"),
+    app = create_app(Settings(database_url="sqlite:////nonexistent/unused.sqlite3",
+                              session_secret=SESSION_SECRET),
                      store=store, clock=store.now)
     keys = {role: store.create_key(OPERATOR, role=role, name=f"test {role}").key
             for role in ROLES}
@@ -189,7 +192,7 @@ def demo_pki(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def signing_settings(demo_pki: Any) -> Settings:
     """Settings with the demo clinic key for signing reports."""
     return Settings(database_url="sqlite:////nonexistent/unused.sqlite3",
-                    signing_p12=demo_pki.clinician_p12,
+                    session_secret=SESSION_SECRET, signing_p12=demo_pki.clinician_p12,
                     signing_password_file=demo_pki.password_file,
                     signing_name="Test Clinic", signing_meaning="Clearance report of the clinic")
 

@@ -1,0 +1,162 @@
+"""The decision page: the recommendation and why, the sign-off, and the signed PDF report.
+
+The page lays out the stored decision exactly as it was made, with the PDF
+report's own view of it (``reports.view.build_view``: the banner claims, the
+criteria by gate, what blocks the next phase, red flags, cautions, activities
+and sources), so the page and the signed report say the same sentences. The
+fired-rule explanation is folded (``<details>``).
+
+A clinician accepts the recommendation or overrides it (another phase and a
+reason, both required, checked by the API's ``SignoffIn`` and the store);
+the sign-off goes through ``Store.sign_off`` like ``POST /v1/decisions/{id}/signoff``.
+The report is the one ``GET /v1/decisions/{id}/report.pdf`` serves (made once,
+signed with the clinic's key, then kept), downloaded as a file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from api.deps import EvaluatorDep, ReportsDep, StoreDep
+from api.schemas import SignoffIn, parse_body
+from api.store import Store
+from api.store.records import StoredDecision
+from api.web import view
+from api.web.access import PageAccess, PageForm, PostedForm, WebCaller
+from api.web.rendering import SECURITY_HEADERS, redirect, render
+from engine.decision import Decision
+from rules.errors import Conflict, InvalidInput, NotFound, Problem
+from rules.protocol import Protocol
+
+router = APIRouter(include_in_schema=False)
+
+SIGNOFF_FIELDS = ("action", "phase", "reason")
+
+
+@dataclass(frozen=True)
+class SignoffStatus:
+    """The sign-off as the page shows it: who, what, and what it clears."""
+
+    done: bool
+    headline: str
+    sprint: view.Badge | None
+    play: view.Badge | None
+    reason: str | None
+    badge: view.Badge
+
+
+def signoff_status(stored: StoredDecision, protocol: Protocol) -> SignoffStatus:
+    signoff = stored.signoff
+    badge = view.signoff_badge(signoff, protocol)
+    if signoff is None:
+        return SignoffStatus(False, "Not signed off yet: this is a recommendation. A clinician "
+                                    "accepts it or overrides it with a reason.",
+                             None, None, None, badge)
+    sprint, play = view.clearance_of(protocol, signoff.signed_phase)
+    if signoff.action == "accept":
+        headline = (f"Accepted by {signoff.clinician} on {signoff.signed_at[:10]}: signed phase "
+                    f"{view.phase_label(protocol, signoff.signed_phase)}.")
+    else:
+        headline = (f"Overridden by {signoff.clinician} on {signoff.signed_at[:10]}: signed "
+                    f"phase {view.phase_label(protocol, signoff.signed_phase)}, instead of the "
+                    f"recommended {view.phase_label(protocol, signoff.recommended_phase)}.")
+    return SignoffStatus(True, headline, view.cleared_badge(sprint, "sprint"),
+                         view.cleared_badge(play, "play"), signoff.reason, badge)
+
+
+def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: Protocol,
+                   decision_id: str, *, status: int = 200,
+                   entered: Mapping[str, str] | None = None,
+                   errors: Mapping[str, Sequence[str]] | None = None,
+                   form_problems: Sequence[Problem] = (), conflict: str | None = None
+                   ) -> Response:
+    from reports.view import build_view  # imports WeasyPrint's package: only when shown
+
+    stored = store.get_decision(decision_id)
+    decision = Decision.model_validate_json(stored.decision_json)
+    shown = build_view(decision, record_sha256="", generated_at=store.now())
+    rulebase = [item for item in shown.rulebase if item.label != "Record SHA-256"]
+    may_sign = (caller.may("decision.signoff") and stored.signoff is None
+                and stored.superseded_by is None)
+    return render(
+        request, "decision.html", caller, status=status,
+        title=f"Decision · {decision.athlete.name or decision.athlete.id} · "
+              f"{decision.assessment.date}",
+        stored=stored, decision=decision, shown=shown, rulebase=rulebase,
+        signoff=signoff_status(stored, protocol),
+        steps=view.explanation_steps(decision.explanation),
+        may_sign=may_sign, may_report=caller.may("report.read"),
+        may_correct=caller.may("assessment.create") and stored.superseded_by is None,
+        may_athlete=caller.may("athlete.read"),
+        phases=[(pid, label) for pid, label in view.phase_choices(protocol)
+                if pid != decision.phase.id],
+        entered=entered or {}, errors=errors or {}, form_problems=form_problems,
+        conflict=conflict)
+
+
+@router.get("/decisions")
+def find_decision(request: Request,
+                  caller: Annotated[WebCaller, Depends(PageAccess("decision.read"))],
+                  store: StoreDep, decision_id: Annotated[str | None, Query(alias="id")] = None
+                  ) -> Response:
+    """Open a decision by its id (what an insurer has from a report or a claim)."""
+    error = None
+    if decision_id is not None and decision_id.strip():
+        wanted = decision_id.strip()
+        try:
+            store.get_decision(wanted)
+        except NotFound:
+            error = f"No decision has the id {wanted[:80]!r}."
+        else:
+            return redirect(f"/decisions/{wanted}")
+    return render(request, "decision_find.html", caller, status=404 if error else 200,
+                  title="Find a decision", error=error, given=decision_id or "")
+
+
+@router.get("/decisions/{decision_id}")
+def decision_page(request: Request, decision_id: str,
+                  caller: Annotated[WebCaller, Depends(PageAccess("decision.read"))],
+                  store: StoreDep, evaluator: EvaluatorDep) -> Response:
+    return _decision_page(request, caller, store, evaluator.protocol, decision_id)
+
+
+@router.post("/decisions/{decision_id}/signoff")
+def sign_off(request: Request, decision_id: str,
+             posted: Annotated[PostedForm, Depends(PageForm("decision.signoff"))],
+             store: StoreDep, evaluator: EvaluatorDep) -> Response:
+    """Accept, or override with a phase and a reason; refused input shows the page again."""
+    entered = {name: posted.get(name) or "" for name in SIGNOFF_FIELDS}
+    body = {name: value for name, value in entered.items() if value.strip()}
+    store.get_decision(decision_id)  # 404 before anything else
+    try:
+        new = parse_body(SignoffIn, json.dumps(body).encode("utf-8"), "sign-off")
+        store.sign_off(posted.caller.principal, decision_id, action=new.action, phase=new.phase,
+                       reason=new.reason)
+    except InvalidInput as exc:
+        errors: dict[str, list[str]] = {}
+        for problem in exc.problems:
+            errors.setdefault(problem.field, []).append(problem.message)
+        return _decision_page(request, posted.caller, store, evaluator.protocol, decision_id,
+                              status=422, entered=entered, errors=errors,
+                              form_problems=exc.problems)
+    except Conflict as exc:
+        return _decision_page(request, posted.caller, store, evaluator.protocol, decision_id,
+                              status=409, entered=entered, conflict=str(exc))
+    return redirect(f"/decisions/{decision_id}#signoff")
+
+
+@router.get("/decisions/{decision_id}/report.pdf")
+def report(decision_id: str,
+           caller: Annotated[WebCaller, Depends(PageAccess("report.read"))],
+           store: StoreDep, reports: ReportsDep) -> Response:
+    """The signed report, as a file to keep (made on the first request after the sign-off)."""
+    kept = reports.report(store, caller.principal, decision_id)
+    return Response(content=kept.pdf, media_type="application/pdf", headers={
+        **SECURITY_HEADERS, "X-Report-SHA256": kept.info.sha256,
+        "Content-Disposition": f'attachment; filename="sprintclear-{decision_id}.pdf"'})
