@@ -2,7 +2,9 @@
 
 The first request for a decision's report renders it (``reports.render_report_pdf``
 with the stored canonical input and the injury's earlier decisions as history),
-signs it with the clinic's key (``reports.sign_report``), and stores the PDF
+prints the clinician's sign-off on its first page (accepted, or overridden to
+which phase and why, under the unchanged recommendation), signs it with the
+clinic's key (``reports.sign_report``), and stores the PDF
 and its SHA-256 with an audit entry. Every later request gets those very
 bytes, so the hash an insurer archives stays valid. A report is only issued
 once a clinician has signed the decision off: the signature then vouches for
@@ -40,9 +42,13 @@ def signature_meaning(meaning: str, signoff: Signoff) -> str:
     else:
         what = (f"recommendation ({signoff.recommended_phase}) overridden to "
                 f"{signoff.signed_phase}")
-    when = dt.datetime.fromisoformat(signoff.signed_at.replace("Z", "+00:00"))
+    when = _parse_stamp(signoff.signed_at)
     return (f"{meaning}; {what} by {signoff.clinician} on "
             f"{when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC")
+
+
+def _parse_stamp(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 @dataclass
@@ -92,7 +98,7 @@ class ReportService:
                            f"issued once a clinician accepts or overrides it")
         if self.signer is None:
             raise NotConfigured(_NO_KEY)
-        from reports import render_report_pdf, sign_report
+        from reports import ReportSignoff, render_report_pdf, sign_report
 
         decision = Decision.model_validate_json(stored.decision_json)
         history = [Decision.model_validate_json(text)
@@ -100,8 +106,14 @@ class ReportService:
         protocol = (self.protocol if self.protocol.content_hash ==
                     decision.rulebase.protocol_sha256 else None)
         now = self.clock()
+        signoff = stored.signoff
+        # the pages print the sign-off under the unchanged recommendation: an override, its
+        # signed phase and reason are in the PDF's text, not only in the signature's meaning
+        printed = ReportSignoff(action=signoff.action, clinician=signoff.clinician,
+                                signed_at=_parse_stamp(signoff.signed_at),
+                                signed_phase=signoff.signed_phase, reason=signoff.reason)
         pdf = render_report_pdf(decision, store.document_of(decision_id), history=history,
-                                generated_at=now, protocol=protocol)
+                                generated_at=now, protocol=protocol, signoff=printed)
         meaning = signature_meaning(self.meaning, stored.signoff)
         try:
             signed = sign_report(pdf, self.signer, name=self.name, meaning=meaning,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -76,6 +78,23 @@ def test_override_is_in_the_signature_meaning(service: Service, report_signing: 
     assert verification.valid
     meaning = verification.signatures[0].meaning
     assert meaning is not None and "overridden to run" in meaning
+
+
+def test_the_served_report_prints_the_override_on_its_first_page(
+        service: Service, report_signing: None, tmp_path: Path) -> None:
+    """The pages an insurer reads say who overrode the recommendation, to what, and why."""
+    stored = _signed_off(service, {"action": "override", "phase": "run",
+                                   "reason": "Hesitant on the bend"})
+    response = service.client.get(f"/v1/decisions/{stored['id']}/report.pdf",
+                                  headers=service.as_("insurer"))
+    path = tmp_path / "report.pdf"
+    path.write_bytes(response.content)
+    first_page = " ".join(subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"],
+                                         capture_output=True, text=True, check=True
+                                         ).stdout.split())
+    assert "OVERRIDDEN by test clinician" in first_page
+    assert "cleared to sprint NO" in first_page
+    assert "Hesitant on the bend" in first_page
 
 
 def test_without_a_signing_key_the_report_is_503(service: Service) -> None:
