@@ -33,6 +33,7 @@ from api.web.forms import (
     entered_from_document,
     form_view,
     html_id,
+    label_of,
     muscles_of,
     place_problems,
     read_assessment_form,
@@ -96,7 +97,8 @@ def _form_page(request: Request, caller: WebCaller, store: Store, evaluator: Eva
                status: int = 200) -> Response:
     placed = place_problems(problems)
     athlete = store.get_athlete(injury.athlete_id)
-    summary = [(p, "#" + html_id(placed.anchors[p]) if p in placed.anchors else None)
+    summary = [(p, label_of(p.field),
+                "#" + html_id(placed.anchors[p]) if p in placed.anchors else None)
                for p in problems]
     action = f"/injuries/{injury.id}/assess"
     if supersedes:

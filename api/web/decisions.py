@@ -44,20 +44,27 @@ class SignoffStatus:
     """The sign-off as the page shows it: who, what, and what it clears."""
 
     done: bool
+    overridden: bool
+    phase: str | None
+    """The signed phase, ``3 · run — Progressive running``."""
     headline: str
     sprint: view.Badge | None
     play: view.Badge | None
     reason: str | None
     badge: view.Badge
+    css: str
+    """``ok`` (cleared to sprint), ``no`` (not), ``wait`` (not signed): colour only."""
 
 
 def signoff_status(stored: StoredDecision, protocol: Protocol) -> SignoffStatus:
+    """The status in force: the sign-off, or none yet (the recommendation is not in force)."""
     signoff = stored.signoff
     badge = view.signoff_badge(signoff, protocol)
     if signoff is None:
-        return SignoffStatus(False, "Not signed off yet: this is a recommendation. A clinician "
-                                    "accepts it or overrides it with a reason.",
-                             None, None, None, badge)
+        return SignoffStatus(False, False, None,
+                             "The recommendation below is the rules'. It is not in force until "
+                             "a clinician accepts it, or overrides it with a reason.",
+                             None, None, None, badge, "wait")
     sprint, play = view.clearance_of(protocol, signoff.signed_phase)
     if signoff.action == "accept":
         headline = (f"Accepted by {signoff.clinician} on {signoff.signed_at[:10]}: signed phase "
@@ -66,8 +73,10 @@ def signoff_status(stored: StoredDecision, protocol: Protocol) -> SignoffStatus:
         headline = (f"Overridden by {signoff.clinician} on {signoff.signed_at[:10]}: signed "
                     f"phase {view.phase_label(protocol, signoff.signed_phase)}, instead of the "
                     f"recommended {view.phase_label(protocol, signoff.recommended_phase)}.")
-    return SignoffStatus(True, headline, view.cleared_badge(sprint, "sprint"),
-                         view.cleared_badge(play, "play"), signoff.reason, badge)
+    return SignoffStatus(True, signoff.action == "override",
+                         view.phase_label(protocol, signoff.signed_phase), headline,
+                         view.cleared_badge(sprint, "sprint"), view.cleared_badge(play, "play"),
+                         signoff.reason, badge, "ok" if sprint else "no")
 
 
 def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: Protocol,

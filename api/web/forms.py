@@ -37,7 +37,13 @@ from decimal import Decimal
 from typing import Any
 
 from engine.assessment import Assessment, parse_assessment
-from rules.dictionary import INPUT_FIELDS, MUSCLES_BY_REGION, FieldKind, InputField
+from rules.dictionary import (
+    FIELDS_BY_PATH,
+    INPUT_FIELDS,
+    MUSCLES_BY_REGION,
+    FieldKind,
+    InputField,
+)
 from rules.errors import InvalidAssessment, Problem
 
 __all__ = [
@@ -48,6 +54,7 @@ __all__ = [
     "assess_form",
     "entered_from_document",
     "input_names",
+    "label_of",
     "place_problems",
     "read_assessment_form",
     "section_fields",
@@ -300,6 +307,16 @@ def place_problems(problems: Sequence[Problem]) -> PlacedProblems:
             by_input.setdefault(target, []).append(problem.message)
             anchors[problem] = target
     return PlacedProblems(by_input={k: tuple(v) for k, v in by_input.items()}, anchors=anchors)
+
+
+def label_of(path: str) -> str:
+    """The words of a problem's field: ``Nordic eccentric force, uninjured side``."""
+    if path in FIELDS_BY_PATH:
+        return FIELDS_BY_PATH[path].label
+    parent, _, side = path.rpartition(".")
+    if parent in FIELDS_BY_PATH and side in SIDES:
+        return f"{FIELDS_BY_PATH[parent].label}, {side} side"
+    return path
 
 
 def muscles_of(region: str) -> tuple[str, ...]:

@@ -197,3 +197,8 @@ def test_serve_demo_shows_a_populated_service(database_url: str) -> None:
             assert verify_report(report.content, trust_roots=[ca.read_bytes()]).valid
             verified = client.get("/v1/audit/verify", headers={"X-API-Key": keys["auditor"]})
             assert verified.json()["intact"] is True
+            # the pages: / leads to sign-in; the session secret stays in the demo's folder
+            assert "pages at /" in printed
+            assert client.get("/").headers["location"] == "/signin"
+            assert client.get("/signin").status_code == 200
+            assert (ca.parent.parent / "session-secret").is_file()

@@ -1,0 +1,138 @@
+"""The audit page: the chain check, the decision log and its filters, the trail; the key list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from page_support import Page
+from sqlalchemy import text
+from support import load_example, varied
+
+from api.store import Principal, Store
+from api.store.tables import IMMUTABLE_TABLES
+from engine import evaluator_for, parse_assessment
+
+if TYPE_CHECKING:
+    from conftest import Service
+
+CLINICIAN = Principal(key_id="key_test", name="Dr. Test", role="clinician")
+WINGER = "hamstring-winger-cleared-to-sprint"
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _store_visits(store: Store) -> list[str]:
+    """Two athletes; FC-23 with three visits (one corrected). The decision ids, in order."""
+    evaluator = evaluator_for()
+    ids = []
+    for athlete in ("FC-23", "ATH-1"):
+        store.create_athlete(CLINICIAN, athlete_id=athlete)
+    injury = store.create_injury(CLINICIAN, "FC-23", region="hamstring", side="right",
+                                 date="2026-02-10")
+    other = store.create_injury(CLINICIAN, "ATH-1", region="hamstring", side="right",
+                                date="2026-02-10")
+    supersedes = None
+    for athlete, where, date, pain in (("FC-23", injury.id, "2026-03-03", 0),
+                                       ("FC-23", injury.id, "2026-03-17", 0),
+                                       ("FC-23", injury.id, "2026-03-17", 1),
+                                       ("ATH-1", other.id, "2026-03-10", 0)):
+        document = varied(load_example(WINGER), {"athlete.id": athlete,
+                                                 "assessment.date": date, "pain.rest": pain})
+        assessment = parse_assessment(document)
+        decision = evaluator.decide(assessment, evaluated_at=store.now())
+        stored = store.record_assessment(CLINICIAN, where, assessment, decision,
+                                         supersedes=supersedes if pain else None)
+        supersedes = stored.assessment_id
+        ids.append(stored.id)
+    return ids
+
+
+def test_the_decision_log_filters_by_athlete_and_assessment_date(store: Store) -> None:
+    """Newest first; one athlete; dates inclusive at both ends; the limit says there is more."""
+    ids = _store_visits(store)
+    every, more = store.decision_log()
+    assert [e.decision.id for e in every] == [ids[2], ids[1], ids[3], ids[0]] and not more
+    assert every[1].superseded_by == every[0].id and every[0].supersedes == every[1].id
+    mine, _ = store.decision_log(athlete_id="ATH-1")
+    assert [e.decision.id for e in mine] == [ids[3]]
+    window, _ = store.decision_log(assessed_from="2026-03-10", assessed_to="2026-03-17")
+    assert [e.decision.id for e in window] == [ids[2], ids[1], ids[3]]
+    first, more = store.decision_log(limit=2)
+    assert len(first) == 2 and more
+    assert store.decision_log(athlete_id="NOBODY") == ([], False)
+
+
+@sqlite_only
+def test_the_audit_page_shows_the_log_the_check_and_the_trail(service: Service,
+                                                              visitors: Any) -> None:
+    """Intact chain with its head; the log with sign-offs; the trail with who did what."""
+    ids = _store_visits(service.store)
+    service.store.sign_off(CLINICIAN, ids[3], action="override", phase="run",
+                           reason="Hamstring tight after the flight")
+    page = visitors("auditor").page("/audit")
+    assert "✓ Audit chain intact" in page.by_id("chain-title").text
+    head = service.store.verify_audit()
+    assert head.head_hash in page.by_id("chain").text
+    assert "Hamstring tight after the flight" in page.text
+    assert "corrected by" in page.text
+    trail = [r.text for r in page.all("tr") if r.text.split()[:1] == [str(head.head_seq)]]
+    assert trail and "signoff.override" in trail[0] and "Dr. Test" in trail[0]
+
+
+@sqlite_only
+def test_the_audit_page_filters(service: Service, visitors: Any) -> None:
+    """By athlete and date range; a wrong date or an unknown athlete is said, not a 500."""
+    _store_visits(service.store)
+    auditor = visitors("auditor")
+    one = auditor.page("/audit?athlete=ATH-1&from=&to=")
+    assert "1 decision," in one.text
+    window = auditor.page("/audit?from=2026-03-17&to=2026-03-17")
+    assert "2 decisions" in window.text
+    bad = auditor.get("/audit?from=17/03/2026&athlete=NOBODY")
+    assert bad.status_code == 422
+    text = Page(bad.text).text
+    assert "from: must be a date YYYY-MM-DD (got '17/03/2026')" in text
+    assert "no athlete has the id 'NOBODY'" in text
+    reversed_range = Page(auditor.get("/audit?from=2026-03-18&to=2026-03-01").text).text
+    assert "is after to" in reversed_range
+
+
+@sqlite_only
+def test_a_broken_chain_is_said_on_the_page(service: Service, visitors: Any) -> None:
+    """An entry edited behind the service's back: the page says BROKEN and names the entry."""
+    _store_visits(service.store)
+    with service.store.database.engine.begin() as connection:  # as an intruder would
+        for table in IMMUTABLE_TABLES:
+            for operation in ("update", "delete"):
+                connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_write_once_{operation}"))
+        connection.exec_driver_sql("UPDATE audit_entries SET at = '2020-01-01T00:00:00Z' "
+                                   "WHERE seq = 6")
+    page = visitors("auditor").page("/audit")
+    assert "AUDIT CHAIN BROKEN" in page.by_id("chain-title").text
+    assert "edited at entry #6" in page.by_id("chain").text
+
+
+@sqlite_only
+def test_the_trail_pages_back(service: Service, visitors: Any) -> None:
+    """Fifty entries a page, latest first, with a link to the earlier ones."""
+    for index in range(60):
+        service.store.create_athlete(CLINICIAN, athlete_id=f"A-{index:02}")
+    auditor = visitors("auditor")
+    page = auditor.page("/audit")
+    numbers = [int(r.text.split()[0]) for r in page.all("tr") if r.text[:1].isdigit()]
+    head = service.store.verify_audit().head_seq
+    assert numbers[:50] == list(range(head, head - 50, -1))
+    earlier = [a.attrs["href"] for a in page.all("a") if a.text == "Earlier entries"]
+    assert earlier and earlier[0].startswith(f"/audit?before={head - 49}")
+    older = auditor.page(earlier[0])
+    assert [int(r.text.split()[0]) for r in older.all("tr") if r.text[:1].isdigit()][:1] == [
+        head - 50]
+
+
+@sqlite_only
+def test_the_admin_lists_keys_but_never_the_keys(service: Service, visitors: Any) -> None:
+    """Holders, roles and revocation; no key's secret appears on the page."""
+    page = visitors("admin").page("/keys")
+    for role, key in service.keys.items():
+        assert f"test {role}" in page.text
+        assert key not in page.html

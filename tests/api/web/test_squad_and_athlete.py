@@ -1,0 +1,134 @@
+"""The squad page, the athlete page, and adding athletes and injuries through pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from page_support import Page
+from support import load_example, varied
+
+if TYPE_CHECKING:
+    from conftest import Service
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+WINGER = "hamstring-winger-cleared-to-sprint"
+FOOTBALLER = "hamstring-footballer-progressive-running-strength-deficit"
+
+
+def _row(page: Page, athlete_id: str) -> str:
+    rows = [r for r in page.all("tr") if f"/athletes/{athlete_id}" in r.text or
+            athlete_id in r.text.split()]
+    assert len(rows) == 1, [r.text[:80] for r in rows]
+    return rows[0].text
+
+
+def test_the_squad_shows_phase_clearance_days_and_flags(service: Service, visitors: Any) -> None:
+    """Each athlete: injury, day since injury, last assessment, phase, clearance, red flags."""
+    service.stored_decision(WINGER)
+    service.stored_decision("hamstring-symptom-flare-next-morning-pain")
+    service.athlete("NEW-1", name="No Injury Yet")
+    page = visitors("auditor").page("/squad")
+    today = service.store.now().date()
+    winger = _row(page, "FC-23")
+    assert "Phase 4 · sprint" in winger and "recommended; not signed off yet" in winger
+    assert "✓ CLEARED to sprint" in winger and "✗ NOT CLEARED to play" in winger
+    injured = load_example(WINGER)["injury"]["date"]
+    assert f"day {(today - dt.date.fromisoformat(injured)).days}" in winger
+    assert "last assessed 2026-03-17" in winger and "No red flags" in winger
+    flare = _row(page, "ATH-0588")
+    assert "! Red flag R3 Symptom flare: next morning" in flare
+    assert "criteria allowed 4 · sprint, lowered by safety rules" in flare
+    assert "no injury recorded" in _row(page, "NEW-1")
+
+
+def test_an_override_below_sprint_never_shows_cleared_on_the_squad(service: Service,
+                                                                    visitors: Any) -> None:
+    """The recommendation clears to sprint, the clinician signed run: the squad says NOT CLEARED."""
+    stored = service.stored_decision(WINGER)
+    service.client.post(f"/v1/decisions/{stored['id']}/signoff", headers=service.as_("clinician"),
+                        json={"action": "override", "phase": "run", "reason": "Not yet"})
+    row = _row(visitors("clinician").page("/squad"), "FC-23")
+    assert "Phase 3 · run" in row and "overridden (recommended 4 · sprint)" in row
+    assert "✗ NOT CLEARED to sprint" in row
+    assert "✓ CLEARED to sprint" not in row
+
+
+def test_a_correction_replaces_what_it_corrects_on_the_squad(service: Service,
+                                                              visitors: Any) -> None:
+    """The squad shows the latest assessment that no correction superseded."""
+    stored = service.stored_decision(WINGER)
+    corrected = varied(load_example(WINGER), {"pain.next_morning": 4})
+    response = service.assess(stored["injury_id"], corrected, supersedes=stored["assessment_id"])
+    assert response.status_code == 201
+    row = _row(visitors("clinician").page("/squad"), "FC-23")
+    assert "Red flag R3" in row and "Phase 3 · run" in row
+
+
+def test_the_athlete_page_has_the_timeline_and_charts(service: Service, visitors: Any) -> None:
+    """Two visits: both in the timeline with sign-off, a phase chart, LSI charts with thresholds."""
+    first = service.stored_decision(FOOTBALLER)
+    service.client.post(f"/v1/decisions/{first['id']}/signoff", json={"action": "accept"},
+                        headers=service.as_("clinician"))
+    service.stored_decision(WINGER)
+    page = visitors("clinician").page("/athletes/FC-23")
+    timeline = " ".join(r.text for r in page.all("tr"))
+    assert "2026-03-03" in timeline and "2026-03-17" in timeline
+    assert "accepted by test clinician" in timeline and "awaiting sign-off" in timeline
+    charts = page.all("svg", **{"class": "chart"})
+    titles = [t.text for t in page.all("title")]
+    assert "Phase by day since injury" in titles
+    assert "isometric 90/90 LSI — higher is better" in titles
+    assert len(charts) == len(titles) - 1  # the page's own <title> is the other one
+    assert "C302 ≥ 90.0 %" in page.html and "84.7 % ✗" in page.html
+    assert page.all("a", href=f"/injuries/{first['injury_id']}/assess")
+
+
+def test_the_auditor_reads_the_athlete_page_without_forms(service: Service,
+                                                         visitors: Any) -> None:
+    """Readers see no form to add an injury or enter an assessment."""
+    service.stored_decision(WINGER)
+    page = visitors("auditor").page("/athletes/FC-23")
+    assert not page.all("form", action="/athletes/FC-23/injuries")
+    assert "Enter an assessment" not in page.text
+
+
+def test_adding_an_athlete_through_the_page(service: Service, visitors: Any) -> None:
+    """Errors at their fields with values kept; a taken id is a conflict; then it is stored."""
+    clinician = visitors("clinician")
+    clinician.page("/squad/new-athlete")
+    empty = clinician.post("/squad/new-athlete", {"athlete.id": "", "athlete.name": "Ana Ruiz"})
+    assert empty.status_code == 422
+    page = Page(empty.text)
+    assert "is required" in page.by_id("f-athlete-id-error").text
+    assert page.by_id("f-athlete-name").attrs["value"] == "Ana Ruiz"
+    created = clinician.post("/squad/new-athlete", {"athlete.id": "RUG-22",
+                                                    "athlete.name": "Ana Ruiz"})
+    assert created.status_code == 303 and created.headers["location"] == "/athletes/RUG-22"
+    clinician.page("/squad/new-athlete")
+    taken = clinician.post("/squad/new-athlete", {"athlete.id": "RUG-22"})
+    assert taken.status_code == 409 and "already exists" in Page(taken.text).text
+    entry = service.store.audit_entries(limit=1000)[-1]
+    assert entry.action == "athlete.create" and entry.actor["name"] == "test clinician"
+
+
+def test_adding_an_injury_through_the_page(service: Service, visitors: Any) -> None:
+    """A muscle of the other region is refused at its field; a valid episode is stored."""
+    service.athlete("RUG-22")
+    clinician = visitors("clinician")
+    clinician.page("/athletes/RUG-22")
+    fields = {"injury.region": "calf", "injury.side": "left", "injury.date": "2026-03-01",
+              "injury.muscle": "semitendinosus"}
+    refused = clinician.post("/athletes/RUG-22/injuries", fields)
+    assert refused.status_code == 422
+    page = Page(refused.text)
+    assert "is not a calf muscle" in page.by_id("f-injury-muscle-error").text
+    assert [e.attrs["value"] for e in page.all("option") if "selected" in e.attrs] == [
+        "calf", "left", "semitendinosus", "", ""]
+    stored = clinician.post("/athletes/RUG-22/injuries", fields | {"injury.muscle": "soleus"})
+    assert stored.status_code == 303
+    injuries = service.store.list_injuries("RUG-22")
+    assert [(i.region, i.side, i.muscle) for i in injuries] == [("calf", "left", "soleus")]
+    assert stored.headers["location"] == f"/athletes/RUG-22#injury-{injuries[0].id}"

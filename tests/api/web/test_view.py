@@ -1,0 +1,72 @@
+"""What the pages show: clearance of a signed phase, a decision's status line, the trace."""
+
+from __future__ import annotations
+
+from support import load_example
+
+from api.store.records import AssessmentEntry, DecisionSummary, Signoff, SummaryPhase
+from api.web import view
+from engine import evaluator_for
+from rules.dictionary import PHASE_IDS
+
+WINGER = "hamstring-winger-cleared-to-sprint"
+FOOTBALLER = "hamstring-footballer-progressive-running-strength-deficit"
+
+
+def test_clearance_of_a_phase_is_the_engines_definition() -> None:
+    """For every phase, what the page says the phase clears is what the engine decides."""
+    evaluator = evaluator_for()
+    protocol = evaluator.protocol
+    for number, phase_id in enumerate(PHASE_IDS, 1):
+        assert view.clearance_of(protocol, phase_id) == (number >= 4, number == 6)
+    for name in (WINGER, FOOTBALLER, "calf-gastrocnemius-scrum-half-team-training",
+                 "hamstring-rugby-back-reinjury-cleared-to-play-conservative"):
+        decision = evaluator.decide(load_example(name))
+        assert view.clearance_of(protocol, decision.phase.id) == (
+            decision.cleared_to_sprint, decision.cleared_to_play)
+
+
+def _entry(signoff: Signoff | None) -> AssessmentEntry:
+    summary = DecisionSummary(
+        id="d1", phase=SummaryPhase(number=4, id="sprint"),
+        criteria_phase=SummaryPhase(number=5, id="train"), cleared_to_sprint=True,
+        cleared_to_play=False, red_flags=[], cautions=["R5"], blocking=["C501"],
+        rulebase_version="v", protocol="p", protocol_version="1", evaluated_at="t")
+    return AssessmentEntry(id="a1", athlete_id="X", injury_id="i1",
+                           assessment_date="2026-03-01", assessor=None, supersedes=None,
+                           superseded_by=None, input_sha256="h", created_at="t",
+                           decision=summary, signoff=signoff)
+
+
+def _signoff(action: str, phase: str) -> Signoff:
+    return Signoff(id="s1", decision_id="d1", action=action,  # type: ignore[arg-type]
+                   recommended_phase="sprint", signed_phase=phase, reason="r",
+                   clinician="Dr. A", clinician_key_id="k", signed_at="t")
+
+
+def test_a_status_says_whose_phase_it_is_and_what_it_clears() -> None:
+    """Unsigned: the recommendation, said to be one; accepted: the same; overridden: the signed."""
+    protocol = evaluator_for().protocol
+    unsigned = view.entry_status(_entry(None), protocol)
+    assert (unsigned.phase, unsigned.sprint.text, unsigned.signoff.text) == (
+        "4 · sprint", "CLEARED to sprint", "awaiting sign-off")
+    assert "not signed off" in unsigned.qualifier
+    assert unsigned.lowered == "criteria allowed 5 · train"
+    accepted = view.entry_status(_entry(_signoff("accept", "sprint")), protocol)
+    assert accepted.sprint.symbol == "✓" and accepted.signoff.text == "accepted by Dr. A"
+    held = view.entry_status(_entry(_signoff("override", "run")), protocol)
+    assert (held.phase, held.sprint.symbol, held.sprint.text) == (
+        "3 · run", "✗", "NOT CLEARED to sprint")
+    assert held.signoff.text == "overridden to 3 · run by Dr. A"
+    raised = view.entry_status(_entry(_signoff("override", "play")), protocol)
+    assert raised.play.text == "CLEARED to play"
+
+
+def test_the_explanation_keeps_every_step_and_fact() -> None:
+    """Each fired rule becomes one step with its matched facts and what it declared."""
+    decision = evaluator_for().decide(load_example(WINGER))
+    steps = view.explanation_steps(decision.explanation)
+    assert [s.step for s in steps] == [s.step for s in decision.explanation]
+    first = steps[0]
+    assert first.rule == decision.explanation[0].rule
+    assert first.matched and first.declared.startswith("Finding: ")
