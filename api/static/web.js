@@ -8,6 +8,10 @@
  *    the decimal digits as typed), so 180.1 ÷ 200 gives 90.1, as the server
  *    does, where binary floating point would give 90.0. It is a preview only:
  *    the server computes the value that decides.
+ * 3. A new assessment form proposes today's date. The server only knows its
+ *    own date in UTC; the device's date is the clinic's, so it replaces the
+ *    proposal (a morning session east of UTC is not dated yesterday). A date
+ *    the clinician typed, or a stored one being corrected, is left alone.
  */
 "use strict";
 
@@ -65,6 +69,16 @@
   }
 
   window.sprintclearLimbSymmetryText = limbSymmetryText;
+
+  var proposed = document.getElementById("proposed-date");
+  var assessmentDate = document.querySelector('input[name="assessment.date"]');
+  if (proposed && assessmentDate &&
+      assessmentDate.value === proposed.getAttribute("data-utc-date")) {
+    var now = new Date();
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    assessmentDate.value = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" +
+      pad(now.getDate());
+  }
 
   var outputs = document.querySelectorAll("output[data-lsi-injured]");
   Array.prototype.forEach.call(outputs, function (output) {

@@ -7,7 +7,9 @@ it with the same store method as ``POST /v1/injuries/{id}/assessments``, then
 sends the browser to the decision. Any problem shows the form again, with
 every value as typed and each problem next to its input; nothing is stored.
 
-Filled in for the clinician, never as results: the assessment date (today),
+Filled in for the clinician, never as results: the assessment date (today: the
+server's date in UTC, which the page's script replaces with the device's own
+date, so a morning session east of UTC is not dated yesterday),
 the assessor (the signed-in key's holder), the injury's descriptors from the
 episode or its latest assessment, and the phase a clinician last signed.
 Test results always start empty ("not assessed").
@@ -61,7 +63,11 @@ def _starting_values(store: Store, caller: WebCaller, injury: Injury,
                      supersedes: str | None) -> dict[str, str]:
     """What the form starts with: a stored assessment to correct, or the session's defaults."""
     if supersedes is not None:
-        return entered_from_document(store.get_assessment(supersedes).document)
+        stored = store.get_assessment(supersedes)
+        if stored.entry.injury_id != injury.id:
+            raise Conflict(f"assessment {supersedes} is of injury {stored.entry.injury_id}, not "
+                           f"{injury.id}: a correction must be of the same injury")
+        return entered_from_document(stored.document)
     entered = {"assessment.date": store.now().date().isoformat(),
                "assessment.assessor": caller.name, "assessment.profile": "standard"}
     for name in ("muscle", "bamic_grade", "mechanism"):
@@ -94,7 +100,7 @@ def _choice_labels(evaluator: Evaluator, injury: Injury) -> dict[str, list[tuple
 def _form_page(request: Request, caller: WebCaller, store: Store, evaluator: Evaluator,
                injury: Injury, entered: Mapping[str, str], *, supersedes: str | None,
                problems: Sequence[Problem] = (), conflict: str | None = None,
-               status: int = 200) -> Response:
+               status: int = 200, proposed_date: str | None = None) -> Response:
     placed = place_problems(problems)
     athlete = store.get_athlete(injury.athlete_id)
     summary = [(p, label_of(p.field),
@@ -111,7 +117,7 @@ def _form_page(request: Request, caller: WebCaller, store: Store, evaluator: Eva
                            choice_labels=_choice_labels(evaluator, injury)),
         summary=summary, conflict=conflict,
         episode_errors={path: placed.by_input.get(path, ()) for path in FROM_EPISODE},
-        injury_text=view.injury_text(injury))
+        injury_text=view.injury_text(injury), proposed_date=proposed_date)
 
 
 @router.get("/injuries/{injury_id}/assess")
@@ -122,7 +128,8 @@ def assessment_form(request: Request, injury_id: str,
     injury = store.get_injury(injury_id)
     entered = _starting_values(store, caller, injury, supersedes)
     return _form_page(request, caller, store, evaluator, injury, entered,
-                      supersedes=supersedes)
+                      supersedes=supersedes,
+                      proposed_date=None if supersedes else entered["assessment.date"])
 
 
 @router.post("/injuries/{injury_id}/assess")

@@ -11,16 +11,17 @@ nothing was saved.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.web.access import CsrfRefused, SignInRequired, WebCaller
+from api.web.access import CsrfRefused, SignInRequired, WebCaller, signed_in
 from api.web.rendering import redirect, render
 from api.web.session import SESSION_COOKIE, SessionKeeper
 from api.web.signin import signin_url
-from rules.errors import Problem
+from rules.errors import Problem, SprintclearError
 
 __all__ = ["API_PATHS", "WebErrorPages", "is_page_path"]
 
@@ -52,6 +53,9 @@ class WebErrorPages:
                 sessions.delete_cookie(response, request, SESSION_COOKIE)
             return response
         caller: WebCaller | None = getattr(request.state, "web_caller", None)
+        if caller is None and status in (404, 405):  # a page that does not exist: who asks?
+            with contextlib.suppress(SprintclearError):
+                caller = signed_in(request, request.app.state.store, request.app.state.sessions)
         return render(request, "error.html", caller, status=status,
                       title=TITLES.get(status, "Not done"), code=status, message=message,
                       problems=problems, csrf=isinstance(error, CsrfRefused),

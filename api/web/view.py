@@ -10,9 +10,9 @@ One thing is shown here that a decision does not carry: whether the phase a
 clinician *signed* clears the athlete. When a sign-off overrides the
 recommendation, the badges must follow the signed phase, or a squad list
 could show "cleared" for an athlete a clinician held back.
-:func:`clearance_of` applies the protocol's own definition (section 2:
-cleared to sprint is phase ≥ sprint, cleared to play is phase play), the
-comparison ``engine.decide`` makes, to the signed phase.
+:func:`clearance_of` asks the protocol (``Protocol.clearance``, section 2:
+cleared to sprint is phase ≥ sprint, cleared to play is phase play, the very
+function ``engine.decide`` uses) about the signed phase.
 
 Every status is a symbol and a word (``✓ CLEARED``, ``✗ NOT CLEARED``,
 ``! 1 red flag``), never a colour alone; the CSS classes only add colour.
@@ -58,10 +58,8 @@ def cleared_badge(cleared: bool, what: str) -> Badge:
 
 
 def clearance_of(protocol: Protocol, phase_id: str) -> tuple[bool, bool]:
-    """(cleared to sprint, cleared to play) of a phase, by the protocol's definition."""
-    number = protocol.phase_by_id[phase_id].number
-    return (number >= protocol.phase_by_id["sprint"].number,
-            number >= protocol.phase_by_id["play"].number)
+    """(cleared to sprint, cleared to play) of a phase: ``Protocol.clearance``, as the engine."""
+    return protocol.clearance(protocol.phase_by_id[phase_id].number)
 
 
 def phase_label(protocol: Protocol, phase_id: str) -> str:

@@ -222,3 +222,16 @@ def test_the_stored_document_is_exactly_what_was_typed(service: Service, visitor
     c302 = next(c for c in decision["decision"]["criteria"] if c["id"] == "C302")
     assert c302["value"] == 90.0 and c302["status"] == "met"
     assert json.dumps(record)  # plain JSON
+
+
+@sqlite_only
+def test_a_correction_must_be_of_the_same_injury(service: Service, visitors: Any) -> None:
+    """Correcting another injury's assessment is refused before its values are shown."""
+    injury, document = _episode(service)
+    other = service.injury(document["athlete"]["id"], region="calf", side="left",
+                           date="2026-01-05")
+    first = service.assess(injury["id"], document).json()
+    response = visitors("clinician").get(
+        f"/injuries/{other['id']}/assess?supersedes={first['assessment_id']}")
+    assert response.status_code == 409
+    assert "a correction must be of the same injury" in Page(response.text).text

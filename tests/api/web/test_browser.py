@@ -417,3 +417,24 @@ def test_the_session_cookie_is_out_of_reach_of_scripts(browser: Any, server: Ser
     assert dt.datetime.fromtimestamp(cookie["expires"], dt.UTC) < dt.datetime.now(
         dt.UTC) + dt.timedelta(hours=12, minutes=1)
     context.close()
+
+
+def test_a_new_assessment_is_dated_by_the_devices_calendar(browser: Any, server: Server) -> None:
+    """The proposed date is the device's today, not the server's UTC date (a zone is chosen
+    where the two differ right now: UTC+14 from 10:00 UTC, UTC−11 before 11:00 UTC)."""
+    from zoneinfo import ZoneInfo
+
+    _ensure_examples(server)
+    now = dt.datetime.now(dt.UTC)
+    zone = "Pacific/Kiritimati" if now.hour >= 10 else "Pacific/Pago_Pago"
+    expected = now.astimezone(ZoneInfo(zone)).date().isoformat()
+    assert expected != now.date().isoformat()
+    context = browser.new_context(viewport=DESKTOP, timezone_id=zone)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    _sign_in(page, server, "clinician")
+    page.goto(server.url + "/athletes/FC-23")
+    page.get_by_role("link", name="Enter an assessment").first.click()
+    page.get_by_role("heading", name=re.compile("Assessment of")).wait_for()
+    assert page.get_by_label("Assessment date").input_value() == expected
+    context.close()

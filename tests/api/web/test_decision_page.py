@@ -141,6 +141,8 @@ def test_an_override_shows_the_signed_phase_and_its_clearance(service: Service,
     assert "NOT CLEARED to sprint" in status and "Hesitant on the bend" in status
     assert banner_claims(decision)[1] == "✓ CLEARED to sprint"  # the recommendation stays
     assert "✓ CLEARED to sprint" in page.text.replace(status, "")
+    assert "overridden by the clinician, not in force" in page.text
+    assert "This list is the overridden recommendation's" in page.text
 
 
 def test_a_second_sign_off_is_a_conflict_shown_on_the_page(service: Service,

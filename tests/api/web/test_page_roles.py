@@ -115,6 +115,7 @@ def test_errors_are_json_for_the_api_and_pages_for_pages(service: Service,
     page = clinician.get("/nothing-here")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "Not found" in Page(page.text).text
+    assert "Signed in: test clinician" in Page(page.text).text  # the header knows who asks
     missing = clinician.get("/decisions/0123456789abcdef0123456789abcdef")
     assert missing.status_code == 404
     assert "does not exist" in Page(missing.text).text
