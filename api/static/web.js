@@ -64,8 +64,7 @@
     if (uninjured.digits === BigInt(0)) {
       return "LSI: cannot be computed, the uninjured side is 0";
     }
-    return "LSI " + formatTenths(tenthsOfLsi(injured, uninjured)) +
-      " % (preview; the server's value decides)";
+    return "LSI " + formatTenths(tenthsOfLsi(injured, uninjured)) + " %";
   }
 
   window.sprintclearLimbSymmetryText = limbSymmetryText;

@@ -95,7 +95,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("function", "Signs and function", ("signs", "function")),
     Section("running", "Running", ("running",)),
     Section("strength", "Strength", ("strength",),
-            "Injured and uninjured side; the limb symmetry index (LSI) is shown as you type."),
+            "Injured and uninjured side. The limb symmetry index (LSI) shown as you type is a "
+            "preview; the server computes the value that decides."),
     Section("flexibility", "Flexibility", ("flexibility.passive_slr_deg", "flexibility.ake_deg",
                                            "flexibility.ake_discomfort")),
     Section("h-test", "Askling H-test", ("flexibility.h_test_insecurity",),

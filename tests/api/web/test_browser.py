@@ -204,8 +204,7 @@ def test_a_clinician_goes_from_sign_in_to_a_verified_signed_report(browser: Any,
     lsi = page.locator("#f-strength-isometric-90-90-lsi")
     injured = Decimal(fields["strength.isometric_90_90.injured"])
     uninjured = Decimal(fields["strength.isometric_90_90.uninjured"])
-    assert lsi.inner_text() == (f"LSI {limb_symmetry_index(injured, uninjured)} % "
-                                f"(preview; the server's value decides)")
+    assert lsi.inner_text() == f"LSI {limb_symmetry_index(injured, uninjured)} %"
     assert page.locator("#f-strength-nordic-n-lsi").inner_text() == (
         "LSI: enter both sides as numbers")
     _shot(page, "flow-05-assessment-typed", DESKTOP)
@@ -351,8 +350,7 @@ def test_the_live_limb_symmetry_index_is_the_servers(browser: Any, server: Serve
     page.locator('[name="strength.isometric_90_20.injured"]').fill(pair[0])
     page.locator('[name="strength.isometric_90_20.uninjured"]').fill(pair[1])
     expected = limb_symmetry_index(Decimal(pair[0]), Decimal(pair[1]))
-    assert page.locator("#f-strength-isometric-90-20-lsi").inner_text() == (
-        f"LSI {expected} % (preview; the server's value decides)")
+    assert page.locator("#f-strength-isometric-90-20-lsi").inner_text() == f"LSI {expected} %"
 
 
 _PAGES: dict[str, Any] = {}
