@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode
@@ -79,7 +79,6 @@ class Visitor:
     client: TestClient
     role: str | None
     last: str = ""
-    history: list[str] = field(default_factory=list)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         response = self.client.get(path, follow_redirects=False, **kwargs)

@@ -196,7 +196,7 @@ def _athlete_page(request: Request, caller: WebCaller, store: Store, protocol: P
                   problems=problems, conflict=conflict, today=store.now().date())
 
 
-@router.get("/athletes/{athlete_id}")
+@router.get("/athletes/{athlete_id:path}")
 def athlete_page(request: Request, athlete_id: str,
                  caller: Annotated[WebCaller, Depends(PageAccess("athlete.read"))],
                  store: StoreDep, evaluator: EvaluatorDep) -> Response:
@@ -204,7 +204,7 @@ def athlete_page(request: Request, athlete_id: str,
     return _athlete_page(request, caller, store, evaluator.protocol, athlete_id)
 
 
-@router.post("/athletes/{athlete_id}/injuries")
+@router.post("/athletes/{athlete_id:path}/injuries")
 def add_injury(request: Request, athlete_id: str,
                posted: Annotated[PostedForm, Depends(PageForm("injury.create"))],
                store: StoreDep, evaluator: EvaluatorDep) -> Response:

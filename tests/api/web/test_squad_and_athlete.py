@@ -132,3 +132,19 @@ def test_adding_an_injury_through_the_page(service: Service, visitors: Any) -> N
     injuries = service.store.list_injuries("RUG-22")
     assert [(i.region, i.side, i.muscle) for i in injuries] == [("calf", "left", "soleus")]
     assert stored.headers["location"] == f"/athletes/RUG-22#injury-{injuries[0].id}"
+
+
+def test_an_athlete_id_with_a_slash_or_spaces_has_a_page(service: Service, visitors: Any) -> None:
+    """Ids are free text: links quote them, and the page and its injury form still work."""
+    service.store.create_athlete(service.store.authenticate(service.keys["clinician"]),
+                                 athlete_id="TEAM/7 #b", name="Odd Id")
+    clinician = visitors("clinician")
+    squad = clinician.page("/squad")
+    link = next(a.attrs["href"] for a in squad.all("a") if a.text == "Odd Id")
+    assert link == "/athletes/TEAM%2F7%20%23b"
+    page = clinician.page(link)
+    assert "Athlete id TEAM/7 #b" in page.text
+    response = clinician.post(f"{link}/injuries", {
+        "injury.region": "calf", "injury.side": "left", "injury.date": "2026-03-01"})
+    assert response.status_code == 303
+    assert [i.region for i in service.store.list_injuries("TEAM/7 #b")] == ["calf"]
