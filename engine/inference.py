@@ -343,10 +343,7 @@ def decided_phase(protocol: Protocol, criteria_phase: int, red_flags: list[Safet
 def _activities_rule(protocol: Protocol) -> Any:
     def rhs(engine: Any, phase: int) -> None:
         run: Run = engine.current
-        allowed = tuple(a.id for a in protocol.activities
-                        if protocol.phase_by_id[a.from_phase].number <= phase)
-        restricted = tuple(a.id for a in protocol.activities
-                           if protocol.phase_by_id[a.from_phase].number > phase)
+        allowed, restricted = protocol.activities_at(phase)
         run.allowed, run.restricted = allowed, restricted
         slots = {"allowed": len(allowed), "restricted": len(restricted)}
         engine.declare(Activities(**slots))

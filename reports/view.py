@@ -22,13 +22,14 @@ from typing import Any
 from engine.decision import ActivityFinding, CriterionFinding, Decision, PartFinding
 from rules.dictionary import FIELDS_BY_PATH, PHASE_IDS
 from rules.loading import default_protocol
-from rules.protocol import OPERATOR_SYMBOLS, PERCENT_MEASURES
+from rules.protocol import OPERATOR_SYMBOLS, PERCENT_MEASURES, allowed_at
 
 __all__ = [
     "PHASE_COUNT",
     "KeyMeasure",
     "ReportView",
     "SignoffView",
+    "activity_groups",
     "banner_claims",
     "build_view",
     "history_problems",
@@ -409,6 +410,7 @@ class ReportView:
     history_count: int
     measures: tuple[KeyMeasure, ...] = field(default=())
     signoff: SignoffView | None = None
+    activities_heading: str = "Activities by the phase they start at"
 
 
 def _sources(refs: Sequence[Any]) -> str:
@@ -430,6 +432,34 @@ def _criterion_row(criterion: CriterionFinding) -> CriterionRow:
     return CriterionRow(id=criterion.id, name=criterion.name, symbol=symbol, word=word, css=css,
                         applicable=applicable, region=criterion.region, parts=parts,
                         sources=_sources(criterion.sources))
+
+
+def activity_groups(activities: Sequence[ActivityFinding], *,
+                    at_phase: int | None = None) -> tuple[ActivityGroup, ...]:
+    """The catalogue grouped by the phase each activity starts at, allowed or not yet.
+
+    Allowed as the decision says, or, with ``at_phase``, as that phase allows
+    (a signed phase that overrides the recommendation).
+    """
+    def allowed(activity: ActivityFinding) -> bool:
+        return activity.allowed if at_phase is None else allowed_at(activity.from_phase,
+                                                                    at_phase)
+
+    by_phase: dict[str, list[ActivityFinding]] = {}
+    for activity in activities:
+        by_phase.setdefault(activity.from_phase, []).append(activity)
+    groups = []
+    for phase_id, starting in by_phase.items():
+        if all(allowed(a) for a in starting):
+            symbol, word, css, names = "✓", "allowed", "met", [a.name for a in starting]
+        elif not any(allowed(a) for a in starting):
+            symbol, word, css, names = "✗", "not yet", "unmet", [a.name for a in starting]
+        else:  # a clinic protocol may mix; then each activity says which it is
+            symbol, word, css = "±", "partly", "missing"
+            names = [f"{'✓' if allowed(a) else '✗'} {a.name}" for a in starting]
+        groups.append(ActivityGroup(phase=_phase_label(phase_id), symbol=symbol, word=word,
+                                    css=css, names=tuple(names)))
+    return tuple(groups)
 
 
 def _phase_label(phase_id: str) -> str:
@@ -512,20 +542,15 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
             not_applicable=(f"– not applicable ({others[0].region} criteria): "
                             + ", ".join(row.id for row in others) if others else None)))
 
-    by_phase: dict[str, list[ActivityFinding]] = {}
-    for activity in decision.activities:
-        by_phase.setdefault(activity.from_phase, []).append(activity)
-    activities = []
-    for phase_id, starting in by_phase.items():
-        if all(a.allowed for a in starting):
-            symbol, word, css, names = "✓", "allowed", "met", [a.name for a in starting]
-        elif not any(a.allowed for a in starting):
-            symbol, word, css, names = "✗", "not yet", "unmet", [a.name for a in starting]
-        else:  # a clinic protocol may mix; then each activity says which it is
-            symbol, word, css = "±", "partly", "missing"
-            names = [f"{'✓' if a.allowed else '✗'} {a.name}" for a in starting]
-        activities.append(ActivityGroup(phase=_phase_label(phase_id), symbol=symbol, word=word,
-                                        css=css, names=tuple(names)))
+    activities = activity_groups(decision.activities)
+    activities_heading = "Activities by the phase they start at"
+    if signoff is not None and signoff["action"] == "override":
+        signed = signoff["signed_phase"]
+        activities = activity_groups(decision.activities,
+                                     at_phase=PHASE_IDS.index(signed) + 1)
+        activities_heading = (f"Activities at the signed phase {_phase_label(signed)} (the "
+                              "clinician's override; the recommendation was "
+                              f"{_phase_label(decision.phase.id)})")
 
     rulebase = decision.rulebase
     rulebase_items = (
@@ -573,7 +598,8 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         cautions=cautions,
         not_checked=not_checked,
         gates=tuple(gates),
-        activities=tuple(activities),
+        activities=activities,
+        activities_heading=activities_heading,
         maintenance=tuple(decision.maintenance),
         rulebase=rulebase_items,
         references=references,

@@ -292,6 +292,13 @@ class Protocol(_Strict):
         return (phase_number >= self.phase_by_id["sprint"].number,
                 phase_number >= self.phase_by_id["play"].number)
 
+    def activities_at(self, phase_number: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(allowed, not yet allowed) activity ids at a phase, in catalogue order (§6)."""
+        allowed = tuple(a.id for a in self.activities if allowed_at(a.from_phase, phase_number))
+        restricted = tuple(a.id for a in self.activities
+                           if not allowed_at(a.from_phase, phase_number))
+        return allowed, restricted
+
     def criteria_of_gate(self, gate_id: str) -> tuple[Criterion, ...]:
         return tuple(c for c in self.criteria if c.gate == gate_id)
 
@@ -305,6 +312,11 @@ class Protocol(_Strict):
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON: the same content gives the same hash."""
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+def allowed_at(from_phase: str, phase_number: int) -> bool:
+    """Protocol §6: an activity is allowed at its own phase and every later one."""
+    return PHASE_IDS.index(from_phase) + 1 <= phase_number
 
 
 class _SemanticProblems(ValueError):

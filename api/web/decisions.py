@@ -85,11 +85,15 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
                    errors: Mapping[str, Sequence[str]] | None = None,
                    form_problems: Sequence[Problem] = (), conflict: str | None = None
                    ) -> Response:
-    from reports.view import build_view  # imports WeasyPrint's package: only when shown
+    from reports.view import activity_groups, build_view  # imports WeasyPrint's package
 
     stored = store.get_decision(decision_id)
     decision = Decision.model_validate_json(stored.decision_json)
     shown = build_view(decision, record_sha256="", generated_at=store.now())
+    signed_activities = None
+    if stored.signoff is not None and stored.signoff.action == "override":
+        signed_activities = activity_groups(
+            decision.activities, at_phase=protocol.phase_by_id[stored.signoff.signed_phase].number)
     rulebase = [item for item in shown.rulebase if item.label != "Record SHA-256"]
     may_sign = (caller.may("decision.signoff") and stored.signoff is None
                 and stored.superseded_by is None)
@@ -98,6 +102,7 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
         title=f"Decision · {decision.athlete.name or decision.athlete.id} · "
               f"{decision.assessment.date}",
         stored=stored, decision=decision, shown=shown, rulebase=rulebase,
+        signed_activities=signed_activities,
         signoff=signoff_status(stored, protocol),
         steps=view.explanation_steps(decision.explanation),
         may_sign=may_sign, may_report=caller.may("report.read"),

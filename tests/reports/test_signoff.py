@@ -112,3 +112,16 @@ def test_record_reads_its_signoff(flare: Any, clock: dt.datetime) -> None:
                                                reason=None))
     record = ReportRecord.from_bytes(prepared.record.data)
     assert record.signoff is not None and record.signoff["action"] == "accept"
+
+
+def test_an_override_lists_the_activities_of_the_signed_phase(flare: Any,
+                                                             clock: dt.datetime) -> None:
+    """Overridden down to load, the report lists what load allows, and says whose phase it is."""
+    html = render_report_html(flare.decision, flare.assessment, generated_at=clock,
+                              signoff=_signoff(flare))
+    section = html.split('<section class="activities">', 1)[1].split("</section>", 1)[0]
+    assert "Activities at the signed phase 2 load" in section
+    assert "the recommendation was 3 run" in section
+    rows = section.split("<table", 1)[1].split("<tr")
+    run_row = next(row for row in rows if "3 run" in row)
+    assert "not yet" in run_row  # the recommendation allowed it; the signed phase does not

@@ -142,7 +142,12 @@ def test_an_override_shows_the_signed_phase_and_its_clearance(service: Service,
     assert banner_claims(decision)[1] == "✓ CLEARED to sprint"  # the recommendation stays
     assert "✓ CLEARED to sprint" in page.text.replace(status, "")
     assert "overridden by the clinician, not in force" in page.text
-    assert "This list is the overridden recommendation's" in page.text
+    assert "For the signed phase 3 · run" in page.text
+    signed_table = page.text.split("For the signed phase", 1)[1].split("</table>", 1)[0]
+    sprint_row = next(row for row in signed_table.split("<tr") if "4 sprint" in row)
+    assert "not yet" in sprint_row  # the signed phase (run) does not allow sprinting
+    assert "The overridden recommendation&#39;s activities" in page.text or \
+        "The overridden recommendation's activities" in page.text
 
 
 def test_a_second_sign_off_is_a_conflict_shown_on_the_page(service: Service,
