@@ -23,7 +23,9 @@
     └── StoreError                   the decision store refused an operation
         ├── NotFound                 an id that does not exist
         ├── Conflict                 the operation contradicts what is stored
-        └── StoreUnavailable         the database cannot be reached, or stayed busy
+        ├── StoreUnavailable         the database cannot be reached, or stayed busy
+        └── StoreCorrupted           stored records contradict each other (changed
+                                     outside sprintclear): run the audit check
 
 "Not cleared" is a normal result of a decision, never an exception. Only the
 command line maps these to exit codes and only ``api/`` maps them to HTTP
@@ -51,6 +53,7 @@ __all__ = [
     "ReportInputError",
     "SprintclearError",
     "StoreError",
+    "StoreCorrupted",
     "StoreUnavailable",
     "VerificationFailed",
 ]
@@ -152,3 +155,7 @@ class Conflict(StoreError):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached, or stayed busy longer than the configured wait."""
+
+
+class StoreCorrupted(StoreError):
+    """Stored records contradict each other: the database was changed outside sprintclear."""

@@ -64,6 +64,7 @@ from rules.errors import (
     NotAuthenticated,
     NotFound,
     Problem,
+    StoreCorrupted,
 )
 
 __all__ = ["Store", "StoredAssessmentInput", "stamp", "utc_now"]
@@ -401,7 +402,12 @@ class Store:
         later = _superseded_by(session, ids)
         entries = []
         for row in rows:
-            decision = decisions[row.id]
+            decision = decisions.get(row.id)
+            if decision is None:
+                raise StoreCorrupted(
+                    f"assessment {row.id} has no stored decision: the database was changed "
+                    "outside sprintclear; run `sprintclear audit verify` (or GET "
+                    "/v1/audit/verify) to see what was changed")
             signoff = signoffs.get(decision.id)
             assessor = json.loads(row.document).get("assessment", {}).get("assessor")
             entries.append(AssessmentEntry(

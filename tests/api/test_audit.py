@@ -328,3 +328,17 @@ def test_concurrent_processes_keep_one_unbroken_chain(database_url: str, store: 
     result = store.verify_audit()
     assert result.intact, result.problems
     assert result.entries == 45
+
+
+def test_a_deleted_decision_is_reported_not_a_crash(service: Service) -> None:
+    """An assessment whose decision row was deleted outside sprintclear: the timeline answers
+    with a message pointing to the audit check, and the check names the deleted record."""
+    stored = service.stored_decision()
+    _tamper(service.store, f"DELETE FROM decisions WHERE id = '{stored['id']}'")
+    response = service.client.get(f"/v1/athletes/{stored['athlete_id']}/timeline",
+                                  headers=service.as_("clinician"))
+    assert response.status_code == 500
+    assert "audit verify" in response.json()["error"]["message"]
+    result = service.store.verify_audit()
+    assert not result.intact
+    assert any(p.kind == "deleted" and stored["id"] in p.subject for p in result.problems)
