@@ -52,8 +52,8 @@ __all__ = [
     "ReportError",
     "ReportInputError",
     "SprintclearError",
-    "StoreError",
     "StoreCorrupted",
+    "StoreError",
     "StoreUnavailable",
     "VerificationFailed",
 ]
