@@ -4,8 +4,9 @@ pyHanko's signature appearance must use an embedded TrueType font to keep the
 signed file PDF/A, and pyHanko 0.38 lays text out as if the font had 1000
 units per em; DejaVu Sans has 2048, which spreads the letters apart. So a copy
 of DejaVu Sans, cut down to the scripts a clinician's name is written in
-(Latin, Greek, Cyrillic, common punctuation and the symbols of the report)
-and rescaled to 1000 units per em, ships in ``reports/fonts/`` with the
+(Latin, Greek, Cyrillic, common punctuation and the symbols of the report),
+without OpenType shaping tables (the stamp needs none), and rescaled to 1000
+units per em, ships in ``reports/fonts/`` with the
 DejaVu licence beside it. Rebuild it with::
 
     python -m reports.stamp_font /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
@@ -54,7 +55,11 @@ def build_stamp_font(source: Path, target: Path) -> None:
 
     font = TTFont(str(source))
     options = subset.Options()
-    options.layout_features = ["*"]
+    # The stamp is plain text of precomposed characters: no shaping features. Keeping
+    # DejaVu's GSUB/GPOS lookups cost ~40 ms per signature, because pyHanko subsets the
+    # font again for each signature appearance and decompiles those tables to do it.
+    options.layout_features = []
+    options.drop_tables += ["GSUB", "GPOS", "kern"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
     options.hinting = False
