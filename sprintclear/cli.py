@@ -1,12 +1,7 @@
 """The ``sprintclear`` command.
 
 Commands are thin: parse, call the engine (or the store, or the reports),
-print. This is the only place that maps errors to exit codes:
-
-- 0: every input was decided ("not cleared" is a result, not an error);
-- 1: a check failed (for example a report that does not verify);
-- 2: an input or a protocol file is invalid, every problem is printed to
-  standard error with the field it is in and the rule it broke.
+print. Their exit codes are defined once, in ``sprintclear.exits``.
 """
 
 from __future__ import annotations
@@ -16,33 +11,17 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 
-from rules.errors import InvalidAssessment, Problem, ProtocolError
-
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_INVALID = 2
+from rules.errors import InvalidAssessment, Problem
+from sprintclear.exits import EXIT_INVALID, EXIT_OK, protocol_or_exit
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sprintclear")
 def main() -> None:
     """Return-to-sprint clearance after hamstring or calf muscle injury."""
-
-
-def _load_protocol(path: Path | None) -> Any:
-    from rules import default_protocol, load_protocol
-
-    if path is None:
-        return default_protocol()
-    try:
-        return load_protocol(path)
-    except ProtocolError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_INVALID)
 
 
 def _inputs(paths: tuple[str, ...]) -> Iterator[tuple[str, str | None, Problem | None]]:
@@ -77,7 +56,7 @@ def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None) 
     from engine.decide import evaluator_for
     from sprintclear.summary import render_summary
 
-    evaluator = evaluator_for(_load_protocol(protocol_path))
+    evaluator = evaluator_for(protocol_or_exit(protocol_path))
     # The rule network, schemas and imports live as long as the process: keep the
     # garbage collector from rescanning them (p99 of a long batch halves; bench/decide.py).
     gc.freeze()
@@ -137,7 +116,7 @@ def protocol_check(path: Path) -> None:
     """Validate a protocol file and print its id and rule base version."""
     from engine.decide import rulebase_version
 
-    loaded = _load_protocol(path)
+    loaded = protocol_or_exit(path)
     click.echo(f"{path}: valid protocol {loaded.id} {loaded.version} · "
                f"{len(loaded.criteria)} criteria, {len(loaded.safety_rules)} safety rules, "
                f"{len(loaded.activities)} activities · rule base {rulebase_version(loaded)}")

@@ -12,27 +12,15 @@ import datetime as dt
 import json
 import secrets
 import sys
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from rules.errors import InvalidAssessment, ProtocolError, ReportError, ReportInputError
+from rules.errors import InvalidAssessment, ReportError, ReportInputError
+from sprintclear.exits import EXIT_CHECK_FAILED, EXIT_OK, fail, protocol_or_exit
 
 __all__ = ["demo_pki", "report", "sign", "verify"]
-
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_INVALID = 2
-
-
-def _fail(message: str, problems: Iterable[str] = (), code: int = EXIT_INVALID) -> NoReturn:
-    click.echo(message, err=True)
-    for problem in problems:
-        click.echo(f"  {problem}", err=True)
-    sys.exit(code)
-
 
 def _moment(value: str | None, option: str) -> dt.datetime:
     """``--at``: an ISO 8601 time with its offset (``2026-03-10T14:05:00Z``), or now."""
@@ -41,9 +29,9 @@ def _moment(value: str | None, option: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        _fail(f"{option}: not an ISO 8601 time ({value!r}); write e.g. 2026-03-10T14:05:00Z")
+        fail(f"{option}: not an ISO 8601 time ({value!r}); write e.g. 2026-03-10T14:05:00Z")
     if moment.tzinfo is None:
-        _fail(f"{option}: give the time zone (e.g. 2026-03-10T14:05:00Z for UTC)")
+        fail(f"{option}: give the time zone (e.g. 2026-03-10T14:05:00Z for UTC)")
     return moment.astimezone(dt.UTC)
 
 
@@ -51,18 +39,7 @@ def _read_bytes(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        _fail(f"{path}: the {what} cannot be read: {exc.strerror or exc}")
-
-
-def _protocol(path: Path | None) -> Any:
-    from rules import default_protocol, load_protocol
-
-    if path is None:
-        return default_protocol()
-    try:
-        return load_protocol(path)
-    except ProtocolError as exc:
-        _fail(str(exc))
+        fail(f"{path}: the {what} cannot be read: {exc.strerror or exc}")
 
 
 def _assessment(path: Path) -> Any:
@@ -72,7 +49,7 @@ def _assessment(path: Path) -> Any:
     try:
         return parse_assessment_json(text)
     except InvalidAssessment as exc:
-        _fail(f"{path}: {exc.summary}", [str(p) for p in exc.problems])
+        fail(f"{path}: {exc.summary}", [str(p) for p in exc.problems])
 
 
 def _earlier_decisions(directory: Path, decision: Any, evaluator: Any) -> list[Any]:
@@ -85,7 +62,7 @@ def _earlier_decisions(directory: Path, decision: Any, evaluator: Any) -> list[A
 
     files = sorted(directory.glob("*.json"))
     if not files:
-        _fail(f"{directory}: the history folder holds no *.json file")
+        fail(f"{directory}: the history folder holds no *.json file")
     earlier, problems = [], []
     for path in files:
         try:
@@ -112,7 +89,7 @@ def _earlier_decisions(directory: Path, decision: Any, evaluator: Any) -> list[A
         problems.extend(f"{path}: {p}" for p in history_problems(decision, [item]))
         earlier.append(item)
     if problems:
-        _fail("the history cannot be shown with this report", problems)
+        fail("the history cannot be shown with this report", problems)
     return earlier
 
 
@@ -147,19 +124,19 @@ def report(input_path: Path, output: Path, history_dir: Path | None,
 
     generated_at = _moment(at, "--at")
     if accept and override_phase:
-        _fail("--accept and --override: give one of them")
+        fail("--accept and --override: give one of them")
     if (accept or override_phase) and not clinician:
-        _fail("--clinician: who signs off is required with --accept or --override")
+        fail("--clinician: who signs off is required with --accept or --override")
     if (reason or clinician) and not (accept or override_phase):
-        _fail("--reason and --clinician go with --accept or --override")
-    protocol = _protocol(protocol_path)
+        fail("--reason and --clinician go with --accept or --override")
+    protocol = protocol_or_exit(protocol_path)
     evaluator = evaluator_for(protocol)
     assessment = _assessment(input_path)
     decision = evaluator.decide(assessment, evaluated_at=generated_at)
     history = []
     if history_dir is not None:
         if not history_dir.is_dir():
-            _fail(f"{history_dir}: the history folder does not exist")
+            fail(f"{history_dir}: the history folder does not exist")
         history = _earlier_decisions(history_dir, decision, evaluator)
     signoff = None
     if accept or override_phase:
@@ -173,13 +150,13 @@ def report(input_path: Path, output: Path, history_dir: Path | None,
                                   signoff=signoff, inline_stylesheet=False)
         pdf = html_to_pdf(prepared)
     except ReportInputError as exc:
-        _fail(exc.summary, exc.problems)
+        fail(exc.summary, exc.problems)
     except ReportError as exc:
-        _fail(str(exc), code=EXIT_CHECK_FAILED)
+        fail(str(exc), code=EXIT_CHECK_FAILED)
     try:
         output.write_bytes(pdf)
     except OSError as exc:
-        _fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
+        fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
     phase = decision.phase
     click.echo(f"{output}: phase {phase.number} {phase.id} · cleared to sprint "
                f"{'YES' if decision.cleared_to_sprint else 'NO'} · to play "
@@ -225,13 +202,13 @@ def sign(report_path: Path, p12_path: Path, password_file: Path | None, name: st
         signer = ClinicianSigner.from_pkcs12(p12, _password(password_file))
         signed = sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at)
     except ReportInputError as exc:
-        _fail(f"{report_path}: {exc.summary}", exc.problems)
+        fail(f"{report_path}: {exc.summary}", exc.problems)
     except ReportError as exc:
-        _fail(f"{report_path}: {exc}", code=EXIT_CHECK_FAILED)
+        fail(f"{report_path}: {exc}", code=EXIT_CHECK_FAILED)
     try:
         output.write_bytes(signed)
     except OSError as exc:
-        _fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
+        fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
     click.echo(f"{output}: signed by {' '.join(name.split())} (certificate {signer.subject}, "
                f"issued by {signer.issuer}) at "
                f"{signed_at.strftime('%Y-%m-%d %H:%M:%S')} UTC")
@@ -293,7 +270,7 @@ def verify(report_path: Path, trust_paths: tuple[Path, ...], as_json: bool,
         result = verify_report(pdf, trust_roots=roots, require_current_rulebase=require_current,
                                at_signing_time=at_signing_time)
     except ReportInputError as exc:
-        _fail(exc.summary, exc.problems)
+        fail(exc.summary, exc.problems)
     if as_json:
         click.echo(json.dumps({"report": str(report_path), **result.as_dict()},
                               ensure_ascii=False))
@@ -321,9 +298,9 @@ def demo_pki(directory: Path, clinician_name: str, password: str | None) -> None
         pki = make_demo_pki(directory, clinician_name=clinician_name,
                             password=password or secrets.token_urlsafe(12))
     except ReportInputError as exc:
-        _fail(exc.summary, exc.problems)
+        fail(exc.summary, exc.problems)
     except OSError as exc:
-        _fail(f"{directory}: cannot be written: {exc.strerror or exc}")
+        fail(f"{directory}: cannot be written: {exc.strerror or exc}")
     click.echo(f"demo CA (trust root)   {pki.ca_certificate}")
     click.echo(f"clinician PKCS#12      {pki.clinician_p12}  ({pki.clinician_name})")
     click.echo(f"its password           {pki.password_file}")

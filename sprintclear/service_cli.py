@@ -33,14 +33,15 @@ from rules.errors import (
     InvalidAssessment,
     InvalidInput,
     NotFound,
-    ProtocolError,
     SprintclearError,
 )
-
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_REFUSED = 2
-EXIT_UNAVAILABLE = 3
+from sprintclear.exits import (
+    EXIT_CHECK_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    protocol_or_exit,
+)
 
 T = TypeVar("T")
 
@@ -55,7 +56,7 @@ _protocol_option = click.option(
 
 def _exit_code(error: SprintclearError) -> int:
     if isinstance(error, InvalidInput | InvalidAssessment | NotFound | Conflict | AccessDenied):
-        return EXIT_REFUSED
+        return EXIT_INVALID
     return EXIT_UNAVAILABLE
 
 
@@ -93,14 +94,8 @@ def _open(database_url: str | None, *, migrate: bool) -> Any:
 
 def _evaluator(protocol_path: Path | None) -> Any:
     from engine.decide import evaluator_for
-    from rules.loading import default_protocol, load_protocol
 
-    try:
-        return evaluator_for(load_protocol(protocol_path) if protocol_path
-                             else default_protocol())
-    except ProtocolError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_REFUSED)
+    return evaluator_for(protocol_or_exit(protocol_path))
 
 
 # ---- serve ----------------------------------------------------------------------------
