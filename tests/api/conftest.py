@@ -9,19 +9,17 @@ earlier run left in the server, and nothing is left for the next one.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from database_support import BACKENDS, empty_database, own_schema, postgres_url
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from support import load_example as example
 
 from api.main import create_app
@@ -29,8 +27,6 @@ from api.settings import Settings
 from api.store import Principal, Store
 from api.store.database import make_engine, migrate
 
-TEST_DATABASE_URL = os.environ.get("SPRINTCLEAR_TEST_DATABASE_URL")
-BACKENDS = ["sqlite", *(["postgresql"] if TEST_DATABASE_URL else [])]
 OPERATOR = Principal(key_id=None, name="test operator", role="operator")
 ROLES = ("clinician", "auditor", "insurer", "admin")
 SESSION_SECRET = "test session secret: not for any real service"
@@ -52,13 +48,6 @@ class TickingClock:
             return self._now
 
 
-def postgres_url(schema: str) -> str:
-    """The test server's URL with ``search_path`` set to ``schema``."""
-    assert TEST_DATABASE_URL is not None
-    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (faster than migrating each time)."""
@@ -72,20 +61,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[str]:
     """A schema of this test session on the PostgreSQL server, migrated, dropped at the end."""
-    schema = f"sprintclear_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(TEST_DATABASE_URL or "")
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(postgres_url(schema))
-    try:
-        migrate(engine)
-        engine.dispose()
+    with own_schema("sprintclear_test") as schema:
+        engine = make_engine(postgres_url(schema))
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()
         yield schema
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _empty_postgres(url: str) -> None:
@@ -210,16 +192,5 @@ def report_signing(service: Service, signing_settings: Settings) -> None:
 @pytest.fixture(params=BACKENDS)
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with nothing in it: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    schema = f"sprintclear_empty_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(TEST_DATABASE_URL or "")
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield postgres_url(schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database(request.param, tmp_path, "empty") as url:
+        yield url

@@ -7,16 +7,14 @@ against PostgreSQL in a schema made for the test and dropped after it.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from database_support import BACKENDS, empty_database
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from support import load_example
 
 from api.store import Principal, Store
@@ -25,28 +23,14 @@ from engine import evaluator_for, parse_assessment
 from rules.loading import default_protocol_text
 from sprintclear.cli import main
 
-SERVER = os.environ.get("SPRINTCLEAR_TEST_DATABASE_URL")
 CLINICIAN = Principal(key_id=None, name="Dr. Test", role="clinician")
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if SERVER else [])])
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database of the test's own, not yet migrated."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-        return
-    assert SERVER is not None
-    schema = f"sprintclear_cli_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(SERVER).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database(request.param, tmp_path, "cli") as url:
+        yield url
 
 
 def _run(*args: str) -> Any:

@@ -8,14 +8,12 @@ different processes. SQLite always; PostgreSQL too when
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,35 +21,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from database_support import BACKENDS, empty_database
 from support import REPO, load_example, varied
 
 from api.store import Principal, Store
-from api.store.database import make_engine
 
-SERVER = os.environ.get("SPRINTCLEAR_TEST_DATABASE_URL")
 WINGER = "hamstring-winger-cleared-to-sprint"
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if SERVER else [])])
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of the test's own (serve migrates it)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'served.sqlite3'}"
-        return
-    assert SERVER is not None
-    schema = f"sprintclear_serve_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(SERVER).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database(request.param, tmp_path, "serve") as url:
+        yield url
 
 
 def _command(*args: str) -> list[str]:
