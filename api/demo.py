@@ -23,12 +23,10 @@ from pathlib import Path
 from api.store import Principal, Store
 from engine.assessment import Assessment, parse_assessment_json
 from engine.decide import Evaluator
+from rules.dictionary import PHASE_IDS
 from rules.errors import InvalidAssessment, NotConfigured
 
 __all__ = ["DemoSquad", "checkout_examples", "load_demo", "read_examples"]
-
-_PHASES = ("protect", "load", "run", "sprint", "train", "play")
-
 
 def checkout_examples() -> Path:
     """``examples/`` of the checkout this package runs from (exists in editable installs)."""
@@ -96,7 +94,7 @@ def load_demo(store: Store, evaluator: Evaluator, clinician: Principal,
                 store.sign_off(clinician, kept.id, action="accept")
                 signed += 1
             elif any(c.id == "R5" for c in decision.cautions) and decision.phase.number > 1:
-                lower = _PHASES[decision.phase.number - 2]
+                lower = PHASE_IDS[decision.phase.number - 2]
                 store.sign_off(clinician, kept.id, action="override", phase=lower,
                                reason="Early for this grade (R5): one more week of progressive "
                                       "running before sprint exposures.")

@@ -20,7 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from api.store.records import ReportInfo, Signoff
 from engine.assessment import Assessment, parse_assessment_json
 from engine.decision import Decision
-from rules.dictionary import MUSCLES_BY_REGION
+from rules.dictionary import (
+    MUSCLES_BY_REGION,
+    BamicGrade,
+    Mechanism,
+    Muscle,
+    PhaseId,
+    Region,
+    Side,
+)
 from rules.errors import InvalidAssessment, InvalidInput, Problem
 
 __all__ = [
@@ -38,13 +46,8 @@ __all__ = [
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-# The choices of the data dictionary (rules.dictionary), written out so that type checkers
-# see them; a test keeps them equal to the dictionary's.
-Muscle = Literal["biceps_femoris_long_head", "biceps_femoris_short_head", "semitendinosus",
-                 "semimembranosus", "gastrocnemius_medial", "gastrocnemius_lateral", "soleus"]
-Grade = Literal["0a", "0b", "1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "3c", "4", "4c"]
-Mechanism = Literal["sprinting", "stretching", "other"]
-PhaseId = Literal["protect", "load", "run", "sprint", "train", "play"]
+# The choices of the data dictionary, defined once there as Literal types.
+Grade = BamicGrade
 RoleId = Literal["clinician", "auditor", "insurer", "admin"]
 
 
@@ -71,8 +74,8 @@ class InjuryIn(_Body):
         {"region": "hamstring", "side": "right", "date": "2026-02-10",
          "muscle": "biceps_femoris_long_head", "bamic_grade": "2a", "mechanism": "sprinting"}]})
 
-    region: Literal["hamstring", "calf"]
-    side: Literal["left", "right"]
+    region: Region
+    side: Side
     date: Annotated[dt.date, Field(strict=False, description="ISO date YYYY-MM-DD")]
     muscle: Muscle | None = None
     bamic_grade: Grade | None = None

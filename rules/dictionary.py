@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal, get_args
 
 
 class FieldKind(StrEnum):
@@ -98,23 +98,30 @@ def _plain(number: float | None) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
-BAMIC_GRADES: Final = (
-    "0a", "0b", "1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "3c", "4", "4c",
-)
+# The choices of the contract, each written once as a Literal type (for type checkers
+# and pydantic models elsewhere) with its tuple of values taken from it.
+BamicGrade = Literal["0a", "0b", "1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "3c", "4", "4c"]
+BAMIC_GRADES: Final[tuple[str, ...]] = get_args(BamicGrade)
 """British Athletics Muscle Injury Classification: grade, then site
 (a myofascial, b musculotendinous, c intratendinous)."""
 
-HAMSTRING_MUSCLES: Final = (
-    "biceps_femoris_long_head",
-    "biceps_femoris_short_head",
-    "semitendinosus",
-    "semimembranosus",
-)
-CALF_MUSCLES: Final = ("gastrocnemius_medial", "gastrocnemius_lateral", "soleus")
+HamstringMuscle = Literal["biceps_femoris_long_head", "biceps_femoris_short_head",
+                          "semitendinosus", "semimembranosus"]
+CalfMuscle = Literal["gastrocnemius_medial", "gastrocnemius_lateral", "soleus"]
+Muscle = Literal[HamstringMuscle, CalfMuscle]
+HAMSTRING_MUSCLES: Final[tuple[str, ...]] = get_args(HamstringMuscle)
+CALF_MUSCLES: Final[tuple[str, ...]] = get_args(CalfMuscle)
 MUSCLES_BY_REGION: Final = {"hamstring": HAMSTRING_MUSCLES, "calf": CALF_MUSCLES}
-REGIONS: Final = ("hamstring", "calf")
-PHASE_IDS: Final = ("protect", "load", "run", "sprint", "train", "play")
-PROFILE_IDS: Final = ("standard", "conservative")
+Region = Literal["hamstring", "calf"]
+REGIONS: Final[tuple[str, ...]] = get_args(Region)
+Side = Literal["left", "right"]
+SIDES: Final[tuple[str, ...]] = get_args(Side)
+Mechanism = Literal["sprinting", "stretching", "other"]
+MECHANISMS: Final[tuple[str, ...]] = get_args(Mechanism)
+PhaseId = Literal["protect", "load", "run", "sprint", "train", "play"]
+PHASE_IDS: Final[tuple[str, ...]] = get_args(PhaseId)
+ProfileId = Literal["standard", "conservative"]
+PROFILE_IDS: Final[tuple[str, ...]] = get_args(ProfileId)
 TECHNIQUE_RATINGS: Final = ("posture", "pelvic_control", "foot_strike", "shin_angle", "arm_action")
 
 _K = FieldKind
@@ -140,11 +147,11 @@ INPUT_FIELDS: Final[tuple[InputField, ...]] = (
     _field("injury.region", "Region", kind=_K.CHOICE, choices=REGIONS, required=True),
     _field("injury.muscle", "Muscle", kind=_K.CHOICE, choices=HAMSTRING_MUSCLES + CALF_MUSCLES,
            help="must belong to the injured region"),
-    _field("injury.side", "Injured side", kind=_K.CHOICE, choices=("left", "right"), required=True),
+    _field("injury.side", "Injured side", kind=_K.CHOICE, choices=SIDES, required=True),
     _field("injury.date", "Date of injury", kind=_K.DATE, required=True,
            help="not after the assessment date"),
     _field("injury.mechanism", "Mechanism", kind=_K.CHOICE,
-           choices=("sprinting", "stretching", "other")),
+           choices=MECHANISMS),
     _field("injury.bamic_grade", "BAMIC grade", kind=_K.CHOICE, choices=BAMIC_GRADES,
            help="grade then site: a myofascial, b musculotendinous, c intratendinous"),
     _field("injury.tendon_involved", "Tendon involved", kind=_K.BOOLEAN),

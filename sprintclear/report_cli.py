@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from rules.dictionary import PHASE_IDS
 from rules.errors import InvalidAssessment, ReportError, ReportInputError
 from sprintclear.exits import EXIT_CHECK_FAILED, EXIT_OK, fail, protocol_or_exit
 
@@ -108,7 +109,7 @@ def _earlier_decisions(directory: Path, decision: Any, evaluator: Any) -> list[A
 @click.option("--accept", is_flag=True,
               help="Print the clinician's sign-off: the recommendation is accepted.")
 @click.option("--override", "override_phase", metavar="PHASE",
-              type=click.Choice(["protect", "load", "run", "sprint", "train", "play"]),
+              type=click.Choice(PHASE_IDS),
               help="Print the clinician's sign-off: the recommendation is overridden to PHASE "
                    "(needs --reason). The recommendation itself stays as decided.")
 @click.option("--reason", help="Why the recommendation is overridden.")

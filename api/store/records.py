@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rules.dictionary import Region, Side
+
 __all__ = [
     "ApiKeyInfo",
     "AssessmentEntry",
@@ -58,8 +60,8 @@ class Injury(_Record):
 
     id: str
     athlete_id: str
-    region: Literal["hamstring", "calf"]
-    side: Literal["left", "right"]
+    region: Region
+    side: Side
     date: str
     muscle: str | None = None
     bamic_grade: str | None = None
