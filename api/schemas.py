@@ -21,7 +21,10 @@ from api.store.records import ReportInfo, Signoff
 from engine.assessment import Assessment, parse_assessment_json
 from engine.decision import Decision
 from rules.dictionary import (
+    FIELDS_BY_PATH,
     MUSCLES_BY_REGION,
+    SINGLE_LINE_TEXT,
+    SINGLE_LINE_TEXT_PROBLEM,
     BamicGrade,
     Mechanism,
     Muscle,
@@ -45,7 +48,13 @@ __all__ = [
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+# An athlete created here must be one whose assessments are valid: its id and names follow
+# the data dictionary's rules for athlete.id and athlete.name (one definition for both).
+_ID, _NAME = FIELDS_BY_PATH["athlete.id"], FIELDS_BY_PATH["athlete.name"]
+AthleteId = Annotated[str, StringConstraints(min_length=_ID.min_length, max_length=_ID.max_length,
+                                             pattern=SINGLE_LINE_TEXT)]
+NameText = Annotated[str, StringConstraints(min_length=1, max_length=_NAME.max_length,
+                                            pattern=SINGLE_LINE_TEXT, strip_whitespace=True)]
 # The choices of the data dictionary, defined once there as Literal types.
 Grade = BamicGrade
 RoleId = Literal["clinician", "auditor", "insurer", "admin"]
@@ -61,10 +70,10 @@ class AthleteIn(_Body):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"id": "FC-23", "name": "Jonas Berg", "sport": "football", "position": "right winger"}]})
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    name: Text200 | None = None
-    sport: Text200 | None = None
-    position: Text200 | None = None
+    id: AthleteId
+    name: NameText | None = None
+    sport: NameText | None = None
+    position: NameText | None = None
 
 
 class InjuryIn(_Body):
@@ -110,7 +119,7 @@ class KeyIn(_Body):
         {"role": "clinician", "name": "Dr. L. Brandt"}]})
 
     role: RoleId
-    name: Text200
+    name: NameText
 
 
 class ErrorField(BaseModel):
@@ -202,6 +211,8 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     path = ".".join(str(part) for part in error["loc"]) or "<input>"
     kind = str(error["type"])
     rule = _RULES.get(kind, "date" if kind.startswith("date") else kind)
+    if kind == "string_pattern_mismatch":
+        return Problem(path, "text", SINGLE_LINE_TEXT_PROBLEM)
     if rule == "required":
         message = "is required"
     elif rule == "unknown_field":

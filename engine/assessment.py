@@ -32,6 +32,8 @@ from rules.dictionary import (
     INPUT_FIELDS,
     MUSCLES_BY_REGION,
     REQUIRED_GROUPS,
+    SINGLE_LINE_TEXT,
+    SINGLE_LINE_TEXT_PROBLEM,
     FieldKind,
     InputField,
     bamic_grade_number,
@@ -53,16 +55,12 @@ class Bilateral(NamedTuple):
 # ---- the pydantic model, built from the dictionary ------------------------------
 
 
-_NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
-"""Text fields are single lines of printable text: no NUL, tab, newline or escape."""
-
-
 def _scalar_annotation(spec: InputField) -> Any:
     match spec.kind:
         case FieldKind.TEXT:
             return Annotated[str, Strict(), Field(min_length=spec.min_length,
                                                   max_length=spec.max_length,
-                                                  pattern=_NO_CONTROL_CHARACTERS)]
+                                                  pattern=SINGLE_LINE_TEXT)]
         case FieldKind.CHOICE:
             return Literal[spec.choices]
         case FieldKind.DATE:
@@ -388,8 +386,7 @@ def _problem(path: str, error: Mapping[str, Any]) -> Problem:
     if kind == "string_type":
         return Problem(path, "text", f"must be text (got {_show(given)})")
     if kind == "string_pattern_mismatch":
-        return Problem(path, "text", "must be a single line of printable text (no control "
-                       "characters such as NUL, tab or newline)")
+        return Problem(path, "text", SINGLE_LINE_TEXT_PROBLEM)
     if kind in ("string_too_short", "string_too_long"):
         assert spec is not None
         return Problem(path, "length", f"must be {spec.range_text} long "

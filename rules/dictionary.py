@@ -98,6 +98,11 @@ def _plain(number: float | None) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
+SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
+"""Text fields are single lines of printable text: no NUL, tab, newline or escape."""
+SINGLE_LINE_TEXT_PROBLEM = ("must be a single line of printable text (no control characters "
+                            "such as NUL, tab or newline)")
+
 # The choices of the contract, each written once as a Literal type (for type checkers
 # and pydantic models elsewhere) with its tuple of values taken from it.
 BamicGrade = Literal["0a", "0b", "1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "3c", "4", "4c"]

@@ -419,3 +419,19 @@ def test_bad_query_parameters_are_422(service: Service) -> None:
                                       headers=service.as_("auditor"))
         assert response.status_code == 422, params
         assert response.json()["error"]["fields"], params
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"id": "FC\t23"}, "id"),
+    ({"id": "FC-23\n"}, "id"),
+    ({"id": "x" * 65}, "id"),
+    ({"id": "FC-23", "name": "Jonas\nBerg"}, "name"),
+])
+def test_an_athlete_id_or_name_an_assessment_could_not_carry_is_refused(
+        service: Service, body: dict[str, Any], field: str) -> None:
+    """Athletes follow the data dictionary's rules for athlete.id and athlete.name: an id
+    with a tab, a newline or 65 characters would make every assessment of it invalid."""
+    response = service.client.post("/v1/athletes", json=body, headers=service.as_("clinician"))
+    assert response.status_code == 422
+    assert [f["field"] for f in response.json()["error"]["fields"]] == [field]
+    assert service.client.get("/v1/athletes", headers=service.as_("clinician")).json() == []
