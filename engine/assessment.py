@@ -24,14 +24,25 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    create_model,
+)
 
 from rules.dictionary import (
     FIELDS_BY_PATH,
     GROUPS,
     INPUT_FIELDS,
+    ISO_DATE_PATTERN,
     MUSCLES_BY_REGION,
+    READABLE_FIELDS,
     REQUIRED_GROUPS,
+    REVIEW_SUBFIELDS,
     SINGLE_LINE_TEXT,
     SINGLE_LINE_TEXT_PROBLEM,
     FieldKind,
@@ -55,16 +66,36 @@ class Bilateral(NamedTuple):
 # ---- the pydantic model, built from the dictionary ------------------------------
 
 
+class _DateProblem(ValueError):
+    """A string of the form YYYY-MM-DD that is no calendar date (2026-02-30)."""
+
+
+def _calendar_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise _DateProblem("no such calendar date") from exc
+    return value
+
+
+_ISO_DATE = Annotated[str, Strict(), Field(pattern=ISO_DATE_PATTERN),
+                      AfterValidator(_calendar_date)]
+"""Section 7: an ISO date is a JSON string YYYY-MM-DD and nothing else. It is kept as that
+string (a date with a time, a number or a timestamp is refused, never converted)."""
+
+
 def _scalar_annotation(spec: InputField) -> Any:
     match spec.kind:
         case FieldKind.TEXT:
             return Annotated[str, Strict(), Field(min_length=spec.min_length,
                                                   max_length=spec.max_length,
-                                                  pattern=SINGLE_LINE_TEXT)]
+                                                  pattern=spec.pattern or SINGLE_LINE_TEXT)]
         case FieldKind.CHOICE:
             return Literal[spec.choices]
         case FieldKind.DATE:
-            return Annotated[dt.date, Field(strict=False)]
+            return _ISO_DATE
+        case FieldKind.REVIEW:
+            return _review_model()
         case FieldKind.INTEGER:
             return Annotated[int, Strict(), Field(ge=spec.minimum, le=spec.maximum)]
         case FieldKind.NUMBER:
@@ -93,6 +124,23 @@ def _bilateral_model(path: str) -> type[BaseModel]:
         injured=(side, Field(description=f"injured side, {spec.unit}")),
         uninjured=(side, Field(description=f"uninjured side, {spec.unit}; not 0")),
     )
+    return model
+
+
+@cache
+def _review_model() -> type[BaseModel]:
+    members: dict[str, Any] = {}
+    for name, sub in REVIEW_SUBFIELDS.items():
+        annotation = _scalar_annotation(sub)
+        if sub.required:
+            members[name] = (annotation, Field(description=_description(sub)))
+        else:
+            members[name] = (annotation | None, Field(default=None,
+                                                      description=_description(sub)))
+    model: type[BaseModel] = create_model(
+        "PhysicianReview", __config__=ConfigDict(extra="forbid"),
+        __doc__="A physician's review of the injury (R11): date, management, by whom.",
+        **members)
     return model
 
 
@@ -206,8 +254,21 @@ class Assessment:
 
     @property
     def previous_phase(self) -> str | None:
+        """The phase a clinician last signed for this injury (section 2.1), if any."""
         phase: str | None = (self.document.get("previous") or {}).get("phase")
         return phase
+
+    @property
+    def previous_date(self) -> dt.date | None:
+        """The date of the assessment the last sign-off belongs to (section 2.1)."""
+        date: str | None = (self.document.get("previous") or {}).get("date")
+        return None if date is None else dt.date.fromisoformat(date)
+
+    @property
+    def physician_review(self) -> Mapping[str, Any] | None:
+        """``injury.physician_review`` ({date, management, by}) when recorded (R11)."""
+        review: Mapping[str, Any] | None = self.document["injury"].get("physician_review")
+        return review
 
 
 def canonical_json(document: Any) -> str:
@@ -275,6 +336,9 @@ def _measure_values(document: Mapping[str, Any]) -> dict[str, Any]:
         if spec.kind is FieldKind.BILATERAL and value is not None:
             value = Bilateral(value["injured"], value["uninjured"])
         values[spec.path] = value
+    review = values["injury.physician_review"] or {}
+    for name, sub in REVIEW_SUBFIELDS.items():
+        values[sub.path] = review.get(name)
     return values
 
 
@@ -324,8 +388,8 @@ def _show(value: Any) -> str:
 
 def _spec_for(path: str) -> tuple[InputField | None, str | None]:
     """The dictionary entry of a path, and the side for ``x.y.injured``."""
-    if path in FIELDS_BY_PATH:
-        return FIELDS_BY_PATH[path], None
+    if path in READABLE_FIELDS:
+        return READABLE_FIELDS[path], None
     head, _, side = path.rpartition(".")
     if head in FIELDS_BY_PATH and side in ("injured", "uninjured"):
         return FIELDS_BY_PATH[head], side
@@ -339,6 +403,8 @@ def _siblings(path: str) -> list[str]:
     spec = FIELDS_BY_PATH.get(parent)
     if spec is not None and spec.kind is FieldKind.BILATERAL:
         return ["injured", "uninjured"]
+    if spec is not None and spec.kind is FieldKind.REVIEW:
+        return list(REVIEW_SUBFIELDS)
     return [f.name for f in INPUT_FIELDS if f.group == parent]
 
 
@@ -384,9 +450,19 @@ def _problem(path: str, error: Mapping[str, Any]) -> Problem:
     if kind.startswith("date"):
         return Problem(path, "date", f"must be an ISO date YYYY-MM-DD (got {_show(given)})")
     if kind == "string_type":
+        if spec is not None and spec.kind is FieldKind.DATE:
+            return Problem(path, "date", f"must be an ISO date string YYYY-MM-DD: no time, no "
+                           f"number, no timestamp (got {_show(given)})")
         return Problem(path, "text", f"must be text (got {_show(given)})")
     if kind == "string_pattern_mismatch":
+        if spec is not None and spec.kind is FieldKind.DATE:
+            return Problem(path, "date", f"must be an ISO date YYYY-MM-DD and nothing else: no "
+                           f"time, no number (got {_show(given)})")
+        if spec is not None and spec.pattern:
+            return Problem(path, "pattern", f"must be {spec.pattern_text} (got {_show(given)})")
         return Problem(path, "text", SINGLE_LINE_TEXT_PROBLEM)
+    if kind == "value_error" and spec is not None and spec.kind is FieldKind.DATE:
+        return Problem(path, "date", f"must be a calendar date YYYY-MM-DD (got {_show(given)})")
     if kind in ("string_too_short", "string_too_long"):
         assert spec is not None
         return Problem(path, "length", f"must be {spec.range_text} long "
@@ -397,57 +473,111 @@ def _problem(path: str, error: Mapping[str, Any]) -> Problem:
 
 
 def _cross_field_problems(data: Mapping[str, Any], already: set[str]) -> list[Problem]:
-    """The checks of section 7 that involve more than one value."""
+    """The checks of section 7 that involve more than one value.
+
+    A check is skipped when a value it reads already has a problem of its own, so
+    each problem is reported once, at the field that has it.
+    """
     problems: list[Problem] = []
 
     def group(name: str) -> Mapping[str, Any]:
         value = data.get(name)
         return value if isinstance(value, dict) else {}
 
-    injury, assessment = group("injury"), group("assessment")
-    injury_date = _as_date(injury.get("date"))
-    assessment_date = _as_date(assessment.get("date"))
+    def add(path: str, rule: str, message: str) -> None:
+        if path not in already:
+            problems.append(Problem(path, rule, message))
+
+    injury, assessment, previous = group("injury"), group("assessment"), group("previous")
+    injury_date = _as_date(injury.get("date"), "injury.date" in already)
+    assessment_date = _as_date(assessment.get("date"), "assessment.date" in already)
     if injury_date and assessment_date and injury_date > assessment_date:
-        problems.append(Problem("injury.date", "date_order",
-                                f"must not be after assessment.date ({injury_date} is after "
-                                f"{assessment_date})"))
+        add("injury.date", "date_order", f"must not be after assessment.date ({injury_date} is "
+                                         f"after {assessment_date})")
     region, muscle = injury.get("region"), injury.get("muscle")
     if region in MUSCLES_BY_REGION and isinstance(muscle, str):
         for other_region, muscles in MUSCLES_BY_REGION.items():
             if muscle in muscles and other_region != region:
-                problems.append(Problem("injury.muscle", "muscle_region",
-                                        f"{muscle} is a {other_region} muscle, but "
-                                        f"injury.region is {region}"))
+                add("injury.muscle", "muscle_region",
+                    f"{muscle} is a {other_region} muscle, but injury.region is {region}")
+
+    # previous: the last signed phase and its date come together (section 2.1)
+    has_phase = previous.get("phase") is not None
+    has_date = previous.get("date") is not None
+    if has_phase and not has_date:
+        add("previous.date", "required", "is required with previous.phase: the date of the "
+                                         "assessment the last sign-off belongs to")
+    if has_date and not has_phase:
+        add("previous.phase", "required", "is required with previous.date: the phase that "
+                                          "was signed")
+    previous_date = _as_date(previous.get("date"), "previous.date" in already)
+    _check_within_episode(add, "previous.date", previous_date, injury_date, assessment_date)
+
+    review = injury.get("physician_review")
+    if isinstance(review, dict):
+        review_date = _as_date(review.get("date"), "injury.physician_review.date" in already)
+        _check_within_episode(add, "injury.physician_review.date", review_date, injury_date,
+                              assessment_date)
+
+    # references that other values are divided by (section 3: LSI, ratios)
     for spec in INPUT_FIELDS:
-        if spec.kind is not FieldKind.BILATERAL:
+        if spec.reference_minimum is None:
             continue
-        measure = group(spec.group).get(spec.name)
-        if isinstance(measure, dict):
-            uninjured = measure.get("uninjured")
+        value = group(spec.group).get(spec.name)
+        path = spec.path
+        if spec.kind is FieldKind.BILATERAL:
+            value = value.get("uninjured") if isinstance(value, dict) else None
             path = f"{spec.path}.uninjured"
-            if _is_zero(uninjured) and path not in already:
-                problems.append(Problem(path, "zero_reference",
-                                        "must not be 0: the limb symmetry index divides by "
-                                        "the uninjured side"))
-    reference = group("sprint").get("pre_injury_max_velocity_mps")
-    if _is_zero(reference) and "sprint.pre_injury_max_velocity_mps" not in already:
-        problems.append(Problem("sprint.pre_injury_max_velocity_mps", "zero_reference",
-                                "must be above 0: it is the reference the current max "
-                                "velocity is compared with"))
+        if not _is_number(value) or path in already:
+            continue
+        if value == 0 and spec.zero_reference_allowed:
+            continue
+        if value == 0:
+            add(path, "zero_reference", _reference_problem(spec, "must not be 0"))
+        elif value < spec.reference_minimum:
+            add(path, "reference_minimum", _reference_problem(
+                spec, f"must be at least {_plain_number(spec.reference_minimum)}"
+                      f"{' ' + spec.unit if spec.unit else ''} (got {value!r})"))
     return problems
 
 
-def _is_zero(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
+def _reference_problem(spec: InputField, what: str) -> str:
+    if spec.kind is FieldKind.BILATERAL:
+        return f"{what}: the limb symmetry index divides by the uninjured side"
+    if spec.zero_reference_allowed:
+        return f"{what} when it is not 0: it is the reference the last 7 days are compared with"
+    return f"{what}: it is the reference the current value is compared with"
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value) if len(value) == 10 else None
-        except ValueError:
-            return None
-    return None
+def _plain_number(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _check_within_episode(add: Any, path: str, date: dt.date | None,
+                          injury_date: dt.date | None, assessment_date: dt.date | None) -> None:
+    if date is None:
+        return
+    if injury_date is not None and date < injury_date:
+        add(path, "date_order", f"must not be before injury.date ({date} is before "
+                                f"{injury_date})")
+    elif assessment_date is not None and date > assessment_date:
+        add(path, "date_order", f"must not be after assessment.date ({date} is after "
+                                f"{assessment_date})")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _as_date(value: Any, invalid: bool = False) -> dt.date | None:
+    """A valid ``YYYY-MM-DD`` string as a date; anything else (already reported) is None."""
+    if invalid or not isinstance(value, str) or len(value) != 10 or value[4] != "-" \
+            or value[7] != "-" or not (value[:4] + value[5:7] + value[8:]).isdigit():
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 _ORDER = {spec.path: index for index, spec in enumerate(INPUT_FIELDS)}

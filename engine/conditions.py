@@ -1,21 +1,29 @@
-"""Evaluating the protocol's conditions against one assessment.
+"""Evaluating the protocol's conditions against one assessment: criteria and triggers as data.
 
 A condition has three outcomes: passed (``True``), failed (``False``) or
 not assessed (``None``, a value it needs is missing). Missing is never
-passing:
+passing (protocol section 1):
 
 - a criterion is ``unmet`` as soon as one assessed part fails; otherwise
   ``not_assessed`` if fewer parts are assessed than it needs (all of them,
-  unless the protocol sets ``min_assessed``); otherwise ``met``; and
-  ``not_applicable`` when it belongs to the other region;
+  unless the protocol sets ``min_assessed``) and no attestation decides;
+  otherwise ``met``; and ``not_applicable`` when it belongs to the other
+  region (section 3). ``carried_forward`` is decided by the rule network,
+  which knows the signed phase (section 2.1);
 - a safety trigger combines its conditions with three-valued logic (``any``
   is true if one part is true, false only if every part is false), so a
   missing value can neither raise nor silence a red flag; an unknown trigger
-  is reported as "not checked".
+  is reported as "not checked". A condition may say what an unrecorded value
+  counts as (``if_missing``), and ``absent`` / ``present`` test the recording
+  itself.
+
+Arithmetic follows section 3.1: decimals of the numbers as written, every
+percentage rounded half up to one decimal before it is compared.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -29,21 +37,48 @@ from engine.measures import (
     round_percentage,
     to_decimal,
 )
-from rules.dictionary import FIELDS_BY_PATH
+from rules.dictionary import READABLE_FIELDS
 from rules.protocol import (
     AllOf,
     AnyOf,
     CaseValue,
     Condition,
     Criterion,
+    MeasureSpec,
     ProfileLimit,
     Protocol,
     Trigger,
 )
 
-Status = Literal["met", "unmet", "not_assessed", "not_applicable"]
-STATUSES: tuple[Status, ...] = ("met", "unmet", "not_assessed", "not_applicable")
-PASSING_STATUSES = frozenset({"met", "not_applicable"})
+Status = Literal["met", "unmet", "not_assessed", "not_applicable", "carried_forward"]
+STATUSES: tuple[Status, ...] = ("met", "unmet", "not_assessed", "not_applicable",
+                                "carried_forward")
+PASSING_STATUSES = frozenset({"met", "not_applicable", "carried_forward"})
+
+__all__ = [
+    "PASSING_STATUSES",
+    "STATUSES",
+    "Case",
+    "CriterionResult",
+    "PartResult",
+    "Status",
+    "TriggerResult",
+    "evaluate_condition",
+    "evaluate_criterion",
+    "evaluate_trigger",
+    "measure_value",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Floors:
+    """R5's day floors of one case (section 4.5), with the reasons for each day added."""
+
+    sprint: int
+    play: int
+    grade_known: bool
+    applied: tuple[str, ...]
+    """Labels of the minimums and extra days that applied (``soleus``, ``R7`` …)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,40 +88,63 @@ class Case:
     assessment: Assessment
     protocol: Protocol
     exercise_pain_limit: int
-    sprint_day_floor: int | None
+    floors: Floors
     decided_phase: int | None = None
 
     @classmethod
     def of(cls, assessment: Assessment, protocol: Protocol) -> Case:
         profile = protocol.profile_by_id[assessment.profile]
-        return cls(
-            assessment=assessment,
-            protocol=protocol,
-            exercise_pain_limit=profile.exercise_pain_limit,
-            sprint_day_floor=sprint_day_floor(protocol, assessment),
-        )
+        bare = cls(assessment=assessment, protocol=protocol,
+                   exercise_pain_limit=profile.exercise_pain_limit,
+                   floors=Floors(0, 0, True, ()))
+        return cls(assessment=assessment, protocol=protocol,
+                   exercise_pain_limit=profile.exercise_pain_limit,
+                   floors=day_floors(bare))
+
+    @property
+    def sprint_day_floor(self) -> int:
+        return self.floors.sprint
+
+    @property
+    def play_day_floor(self) -> int:
+        return self.floors.play
 
     @property
     def previous_phase(self) -> int | None:
+        """The number of the last signed phase (section 2.1), ``None`` without one."""
         previous = self.assessment.previous_phase
         return None if previous is None else self.protocol.phase_by_id[previous].number
 
+    @property
+    def previous_same_day(self) -> bool:
+        """The last sign-off belongs to an assessment of the same day (R6)."""
+        return self.assessment.previous_date == self.assessment.assessment_date
 
-def sprint_day_floor(protocol: Protocol, assessment: Assessment) -> int | None:
-    """R5's usual minimum days from injury to sprint; ``None`` when the grade is unknown."""
-    grade, site = assessment.bamic_grade_number, assessment.bamic_site
-    if grade is None:
-        return None
-    floors = protocol.sprint_day_floors
-    days = floors.by_grade[str(grade)]
-    if site == "c":
-        days = max(days, floors.intratendinous)
-    muscle = assessment.muscle
-    if muscle is not None:
-        days += floors.extra_days_by_muscle.get(muscle, 0)
-    else:
-        days += floors.extra_days_unknown_muscle.get(assessment.region, 0)
-    return days
+    def with_phase(self, phase: int) -> Case:
+        if self.decided_phase == phase:
+            return self
+        return Case(self.assessment, self.protocol, self.exercise_pain_limit, self.floors,
+                    phase)
+
+
+def day_floors(case: Case) -> Floors:
+    """Section 4.5: the sprint floor by BAMIC grade (an unknown grade uses the protocol's
+    ``unknown_grade``), at least the minimums that apply, plus the extra days that apply;
+    the play floor is the sprint floor plus ``play_after_sprint``. A condition of a
+    minimum or extra day that cannot be settled does not apply."""
+    floors = case.protocol.day_floors
+    grade = case.assessment.bamic_grade_number
+    days = floors.sprint_by_grade[str(grade) if grade is not None else floors.unknown_grade]
+    applied: list[str] = []
+    for minimum in floors.minimums:
+        if evaluate_trigger(minimum.when, case).outcome and minimum.days > days:
+            days = minimum.days
+            applied.append(minimum.label)
+    for extra in floors.extra_days:
+        if evaluate_trigger(extra.when, case).outcome:
+            days += extra.days
+            applied.append(extra.label)
+    return Floors(days, days + floors.play_after_sprint, grade is not None, tuple(applied))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +152,18 @@ class PartResult:
     """The outcome of one condition: the value it measured against its threshold."""
 
     condition: Condition
+    """The condition that decided (a part's fallback when the part itself could not)."""
     outcome: bool | None
     value: Any
     """What was compared: a Decimal for percentages (already rounded), else the raw value."""
     threshold: Any
-    """The threshold with profile limits and case values resolved."""
+    """The threshold with profile limits, case values and reference multiples resolved."""
     missing: tuple[str, ...]
     """Input fields the condition needed that were not assessed."""
     inputs: tuple[tuple[str, Any], ...]
     """The raw input values the condition read, by field path."""
+    basis: str | None = None
+    """Which way the value was measured (``measured``, ``self_rated``, ``attested``)."""
 
     @property
     def assessed(self) -> bool:
@@ -114,14 +175,32 @@ class CriterionResult:
     criterion: Criterion
     status: Status
     parts: tuple[PartResult, ...]
+    attestation: PartResult | None = None
+    """The attestation, when it decided the status (C504)."""
 
     @property
     def passed(self) -> bool:
         return self.status in PASSING_STATUSES
 
     @property
+    def basis(self) -> str | None:
+        """How the deciding value was measured: the attestation's basis when it decided,
+        else the first basis of an assessed part; ``None`` when not assessed."""
+        if self.attestation is not None and self.attestation.assessed:
+            return self.attestation.basis
+        if self.status in ("not_assessed", "not_applicable"):
+            return None
+        return next((p.basis for p in self.parts if p.assessed and p.basis), None)
+
+    @property
     def missing(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(path for part in self.parts for path in part.missing))
+        paths = [path for part in self.parts for path in part.missing]
+        if self.attestation is not None:
+            paths.extend(self.attestation.missing)
+        return tuple(dict.fromkeys(paths))
+
+    def carried_forward(self) -> CriterionResult:
+        return CriterionResult(self.criterion, "carried_forward", self.parts, self.attestation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,17 +214,31 @@ class TriggerResult:
 
 
 def evaluate_criterion(criterion: Criterion, case: Case) -> CriterionResult:
-    parts = tuple(evaluate_condition(part, case) for part in criterion.parts)
-    status: Status
+    """Section 3: the status of one criterion (never ``carried_forward``; see the engine)."""
     if not criterion.applies_to(case.assessment.region):
-        status = "not_applicable"
-    elif any(part.outcome is False for part in parts):
-        status = "unmet"
-    elif sum(part.assessed for part in parts) < (criterion.min_assessed or len(parts)):
-        status = "not_assessed"
-    else:
-        status = "met"
-    return CriterionResult(criterion, status, parts)
+        return CriterionResult(criterion, "not_applicable",
+                               tuple(_unevaluated(part) for part in criterion.parts))
+    parts = tuple(evaluate_condition(part, case) for part in criterion.parts)
+    if any(part.outcome is False for part in parts):
+        return CriterionResult(criterion, "unmet", parts)
+    if sum(part.assessed for part in parts) >= (criterion.min_assessed or len(parts)):
+        return CriterionResult(criterion, "met", parts)
+    if criterion.attestation is not None:
+        attested = evaluate_condition(criterion.attestation, case)
+        if attested.outcome is not None:
+            return CriterionResult(criterion, "met" if attested.outcome else "unmet", parts,
+                                   attested)
+        return CriterionResult(criterion, "not_assessed", parts, attested)
+    return CriterionResult(criterion, "not_assessed", parts)
+
+
+def _unevaluated(condition: Condition) -> PartResult:
+    return PartResult(condition, None, None, _static_threshold(condition), (), ())
+
+
+def _static_threshold(condition: Condition) -> Any:
+    threshold = condition.threshold
+    return None if isinstance(threshold, ProfileLimit | CaseValue) else threshold
 
 
 def evaluate_trigger(trigger: Trigger, case: Case) -> TriggerResult:
@@ -177,14 +270,37 @@ def evaluate_trigger(trigger: Trigger, case: Case) -> TriggerResult:
 
 
 def evaluate_condition(condition: Condition, case: Case) -> PartResult:
-    value, missing, inputs = _measure(condition, case)
+    """One condition; a part whose inputs are missing falls back to its ``fallback``."""
+    result = _evaluate_one(condition, case)
+    if result.outcome is None and condition.fallback is not None and result.missing:
+        fallback = evaluate_condition(condition.fallback, case)
+        return fallback
+    return result
+
+
+def _evaluate_one(condition: Condition, case: Case) -> PartResult:
+    op = condition.op
+    value, missing, inputs, basis = measure_value(condition, case)
+    if op in ("absent", "present"):
+        recorded = not missing
+        return PartResult(condition, recorded if op == "present" else not recorded,
+                          value, None, (), inputs, basis)
     threshold = _resolve_threshold(condition, case)
-    if threshold is None and not missing:
-        missing = ("injury.bamic_grade",)  # the only case value that can be unknown
+    if condition.measure == "times" and not missing:
+        denominator = _read(case, condition.denominator or "")
+        threshold = to_decimal(threshold) * to_decimal(denominator)
     if missing:
-        return PartResult(condition, None, None, threshold, missing, inputs)
-    return PartResult(condition, _compare(value, condition.op, threshold), value, threshold,
-                      (), inputs)
+        if condition.if_missing is not None:
+            return PartResult(condition, condition.if_missing, None, threshold, (), inputs, basis)
+        return PartResult(condition, None, None, threshold, missing, inputs, basis)
+    if value is _PASSES:
+        return PartResult(condition, True, None, threshold, (), inputs, basis)
+    return PartResult(condition, _compare(value, op, threshold), value, threshold, (), inputs,
+                      basis)
+
+
+_PASSES: Any = object()
+"""The value of a ratio whose zero reference passes (``zero_reference: passes``)."""
 
 
 def _resolve_threshold(condition: Condition, case: Case) -> Any:
@@ -192,83 +308,103 @@ def _resolve_threshold(condition: Condition, case: Case) -> Any:
     if isinstance(threshold, ProfileLimit):
         return case.exercise_pain_limit
     if isinstance(threshold, CaseValue):
-        return case.sprint_day_floor
+        return case.floors.sprint if threshold.case == "sprint_day_floor" else case.floors.play
     if condition.measure == "phase":
         return case.protocol.phase_by_id[str(threshold)].number
     return threshold
 
 
-_Measured = tuple[Any, tuple[str, ...], tuple[tuple[str, Any], ...]]
-
-
-def _measure(condition: Condition, case: Case) -> _Measured:
+def _read(case: Case, path: str) -> Any:
     values = case.assessment.values
-    measure = condition.measure
-
-    def read(path: str) -> Any:
+    if path in values:
         return values[path]
+    head, _, side = path.rpartition(".")
+    bilateral = values.get(head)
+    if isinstance(bilateral, Bilateral):
+        return bilateral.injured if side == "injured" else bilateral.uninjured
+    return None
 
+
+_Measured = tuple[Any, tuple[str, ...], tuple[tuple[str, Any], ...], str | None]
+
+
+def measure_value(spec: MeasureSpec, case: Case) -> _Measured:
+    """(value, missing fields, inputs read, basis) of one measure of the assessment."""
+    measure = spec.measure
+    basis = spec.basis
     if measure in ("value", "lsi", "asymmetry", "deficit", "injured"):
-        path = condition.field
+        path = spec.field
         assert path is not None
-        raw = read(path)
+        raw = _read(case, path)
         if raw is None:
-            return None, (path,), ()
+            return None, (path,), (), basis
         inputs: tuple[tuple[str, Any], ...] = ((path, _plain(raw)),)
         if measure == "value":
-            spec = FIELDS_BY_PATH[path]
-            return (round_percentage(raw) if spec.is_percentage else raw), (), inputs
+            field = READABLE_FIELDS.get(path)
+            if field is not None and field.is_percentage and not isinstance(raw, bool):
+                return round_percentage(raw), (), inputs, basis
+            return raw, (), inputs, basis
         assert isinstance(raw, Bilateral)
         if measure == "lsi":
-            return limb_symmetry_index(raw.injured, raw.uninjured), (), inputs
+            return limb_symmetry_index(raw.injured, raw.uninjured), (), inputs, basis
         if measure == "asymmetry":
-            return asymmetry(raw.injured, raw.uninjured), (), inputs
+            return asymmetry(raw.injured, raw.uninjured), (), inputs, basis
         if measure == "deficit":
-            return deficit(raw.injured, raw.uninjured), (), inputs
-        return raw.injured, (), inputs
-    if measure == "ratio":
-        assert condition.field is not None and condition.denominator is not None
-        numerator, denominator = read(condition.field), read(condition.denominator)
-        missing = tuple(p for p, v in ((condition.field, numerator),
-                                       (condition.denominator, denominator)) if v is None)
-        inputs = tuple((p, v) for p, v in ((condition.field, numerator),
-                                          (condition.denominator, denominator)) if v is not None)
+            return deficit(raw.injured, raw.uninjured), (), inputs, basis
+        return raw.injured, (), inputs, basis
+    if measure in ("ratio", "times"):
+        assert spec.field is not None and spec.denominator is not None
+        read = ((spec.field, _read(case, spec.field)),
+                (spec.denominator, _read(case, spec.denominator)))
+        missing = tuple(p for p, v in read if v is None)
+        inputs = tuple((p, v) for p, v in read if v is not None)
         if missing:
-            return None, missing, inputs
-        return percentage(numerator, denominator), (), inputs
+            return None, missing, inputs, basis
+        numerator, denominator = read[0][1], read[1][1]
+        if measure == "times":
+            return numerator, (), inputs, basis
+        if to_decimal(denominator) == 0:
+            zero = getattr(spec, "zero_reference", None)
+            if zero == "passes":
+                return _PASSES, (), inputs, basis
+            return None, (spec.denominator,), inputs, basis
+        return percentage(numerator, denominator), (), inputs, basis
     if measure == "sum":
-        assert condition.fields is not None
-        read_values = [(path, read(path)) for path in condition.fields]
+        assert spec.fields is not None
+        read_values = [(path, _read(case, path)) for path in spec.fields]
         missing = tuple(path for path, value in read_values if value is None)
         inputs = tuple((path, value) for path, value in read_values if value is not None)
         if missing:
-            return None, missing, inputs
-        return sum(value for _, value in read_values), (), inputs
+            return None, missing, inputs, basis
+        return sum(value for _, value in read_values), (), inputs, basis
+    if measure == "first_of":
+        assert spec.first_of is not None
+        all_missing: list[str] = []
+        for alternative in spec.first_of:
+            value, missing, inputs, alt_basis = measure_value(alternative, case)
+            if not missing:
+                return value, (), inputs, alt_basis
+            all_missing.extend(missing)
+        return None, tuple(dict.fromkeys(all_missing)), (), None
     assessment = case.assessment
     if measure == "days_since_injury":
         return assessment.days_since_injury, (), (
             ("injury.date", assessment.injury_date.isoformat()),
-            ("assessment.date", assessment.assessment_date.isoformat()))
+            ("assessment.date", assessment.assessment_date.isoformat())), None
     if measure in ("bamic_grade", "bamic_site"):
         grade = assessment.bamic_grade
         if grade is None:
-            return None, ("injury.bamic_grade",), ()
+            return None, ("injury.bamic_grade",), (), None
         value = assessment.bamic_grade_number if measure == "bamic_grade" else \
             assessment.bamic_site
-        return value, (), (("injury.bamic_grade", grade),)
+        # a plain grade 4 has no site letter: it is not 'c', and nothing is missing
+        return value, (), (("injury.bamic_grade", grade),), None
     if measure == "region":
-        return assessment.region, (), (("injury.region", assessment.region),)
+        return assessment.region, (), (("injury.region", assessment.region),), None
     if measure == "phase":
         if case.decided_phase is None:
             raise RuntimeError("a rule read the decided phase before it was decided")
-        return case.decided_phase, (), ()
-    if measure == "phase_advance":
-        if case.decided_phase is None:
-            raise RuntimeError("a rule read the decided phase before it was decided")
-        previous = case.previous_phase
-        if previous is None:
-            return None, ("previous.phase",), ()
-        return case.decided_phase - previous, (), (("previous.phase", assessment.previous_phase),)
+        return case.decided_phase, (), (), None
     raise AssertionError(f"unknown measure {measure}")  # pragma: no cover
 
 
@@ -279,10 +415,12 @@ def _plain(value: Any) -> Any:
 
 
 def _compare(value: Any, op: str, threshold: Any) -> bool:
-    if isinstance(threshold, bool) or isinstance(value, bool) or isinstance(threshold, str):
-        if op != "==":  # pragma: no cover - the protocol validator forbids it
-            raise ValueError(f"cannot compare {value!r} {op} {threshold!r}")
-        return bool(value == threshold)
+    if isinstance(threshold, bool | str) or isinstance(value, bool | str):
+        if op == "==":
+            return bool(value == threshold)
+        if op == "!=":
+            return bool(value != threshold)
+        raise ValueError(f"cannot compare {value!r} {op} {threshold!r}")  # pragma: no cover
     left: Decimal = to_decimal(value)
     right: Decimal = to_decimal(threshold)
     if op == ">=":
@@ -293,4 +431,11 @@ def _compare(value: Any, op: str, threshold: Any) -> bool:
         return left <= right
     if op == "<":
         return left < right
+    if op == "!=":
+        return left != right
     return left == right
+
+
+def floor_date(case: Case, days: int) -> dt.date:
+    """The date a day floor is reached: injury date + ``days``."""
+    return case.assessment.injury_date + dt.timedelta(days=days)

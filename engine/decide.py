@@ -5,10 +5,12 @@
 1. the document is validated against the data dictionary (pydantic), before
    any fact is declared; a bad document raises ``InvalidAssessment``;
 2. the protocol's rule network (``engine.inference``) runs forward chaining:
-   criteria → gates → criteria phase → safety rules → phase → activities;
-3. the run is turned into a :class:`~engine.decision.Decision` with every
-   criterion, what blocks the next gate, red flags, cautions, activities and
-   the fired-rule trace.
+   criteria → gates → criteria phase → red flags and holds → phase →
+   cautions → plan;
+3. the run is written down as plain data (section 8 of the protocol, and
+   more) and serialised once; :meth:`Evaluator.decide_json` returns that text
+   and :meth:`Evaluator.decide` the typed :class:`~engine.decision.Decision`
+   of the same data.
 
 The rule base version is a SHA-256 over the protocol's canonical JSON and
 the source of the modules that turn an input into a decision, so any change
@@ -26,31 +28,12 @@ from importlib import metadata, resources
 from typing import Any
 
 from engine.assessment import Assessment, Bilateral, parse_assessment, parse_assessment_json
-from engine.conditions import Case, CriterionResult, PartResult
-from engine.decision import (
-    ActivityFinding,
-    AssessmentInfo,
-    AthleteInfo,
-    BlockingCriterion,
-    Caution,
-    CriterionFinding,
-    Decision,
-    GateFinding,
-    InjuryInfo,
-    MatchedFact,
-    NotChecked,
-    PartFinding,
-    PhaseRef,
-    RedFlag,
-    Reference,
-    RuleBase,
-    SourceRef,
-    TraceStep,
-)
-from engine.inference import Inference, Run, SafetyOutcome
+from engine.conditions import Case, CriterionResult, PartResult, evaluate_trigger
+from engine.decision import FORMAT, Decision, decision_json
+from engine.inference import CapResult, Inference, PlanResult, Run, RuleOutcome
 from engine.wording import condition_label, measured_text, needs_sentence, threshold_text
 from rules.loading import default_protocol
-from rules.protocol import Protocol, SafetyRule
+from rules.protocol import Hold, Note, Protocol, RedFlag
 
 __all__ = ["Evaluator", "decide", "evaluator_for", "rulebase_version"]
 
@@ -96,6 +79,13 @@ def _package_version() -> str:
 
 _ENGINE_VERSION = _package_version()
 
+_VOLUME_NOTES = {
+    "hold": "Hold the running volume: it rose more than the protocol allows in a week (R14); "
+            "do not add.",
+    "increase_gradually": "Increase the high-speed and sprint volume gradually, in small "
+                          "steps week to week.",
+}
+
 
 class Evaluator:
     """Decides assessments under one protocol. Build it once; it is thread-safe."""
@@ -104,227 +94,310 @@ class Evaluator:
         self.protocol = protocol or default_protocol()
         self.version = rulebase_version(self.protocol)
         self._inference = Inference(self.protocol)
-        self._references = [
-            Reference(id=s.id, kind=s.kind, short=s.short, citation=s.citation)
-            for s in self.protocol.sources
-        ]
-        self._source_refs = {s.id: SourceRef(id=s.id, short=s.short)
-                             for s in self.protocol.sources}
+        protocol = self.protocol
+        self._phases = {p.number: {"number": p.number, "id": p.id, "name": p.name}
+                        for p in protocol.phases}
+        self._gate_criteria = {g.id: [c.id for c in protocol.criteria_of_gate(g.id)]
+                               for g in protocol.gates}
+        self._rulebase_base = {"version": self.version, "protocol": protocol.id,
+                               "protocol_version": protocol.version,
+                               "protocol_sha256": protocol.content_hash,
+                               "engine": _ENGINE_VERSION}
+        self._surveillance_note = (
+            f"{protocol.surveillance.tests} At "
+            + ", ".join(str(w) for w in protocol.surveillance.weeks)
+            + f" weeks after the play decision, then every "
+            f"{protocol.surveillance.then_every_months} months.")
+
+    # ---- the pipeline -------------------------------------------------------------
+
+    def run(self, document: Any) -> tuple[Assessment, Run]:
+        """Validate and infer; the run before it is written down."""
+        assessment = document if isinstance(document, Assessment) else parse_assessment(document)
+        return assessment, self._inference.run(Case.of(assessment, self.protocol))
+
+    def decide_data(self, document: Any, *, evaluated_at: dt.datetime | None = None
+                    ) -> dict[str, Any]:
+        """The decision as plain JSON data (section 8): validate, infer, write down."""
+        _, run = self.run(document)
+        return self._decision(run, evaluated_at)
 
     def decide(self, document: Any, *, evaluated_at: dt.datetime | None = None) -> Decision:
-        """Validate ``document`` (a parsed JSON object or an :class:`Assessment`) and decide it."""
-        assessment = document if isinstance(document, Assessment) else parse_assessment(document)
-        run = self._inference.run(Case.of(assessment, self.protocol))
-        return self._decision(run, evaluated_at)
+        """Validate ``document`` (a parsed JSON object or an :class:`Assessment`) and decide it.
+
+        Raises ``InvalidAssessment`` naming every offending field; "not cleared" is a
+        result, never an error.
+        """
+        return Decision.model_validate(self.decide_data(document, evaluated_at=evaluated_at))
 
     def decide_json(self, text: str | bytes, *, evaluated_at: dt.datetime | None = None
                     ) -> Decision:
+        """Parse assessment JSON text (duplicate keys refused) and decide it."""
         return self.decide(parse_assessment_json(text), evaluated_at=evaluated_at)
+
+    def decision_text(self, document: Any, *, evaluated_at: dt.datetime | None = None) -> str:
+        """The decision's canonical JSON text, without building the typed model (the fast
+        path of the service, ``evaluate --json`` and the benchmark)."""
+        if isinstance(document, str | bytes):
+            document = parse_assessment_json(document)
+        return decision_json(self.decide_data(document, evaluated_at=evaluated_at))
 
     # ---- writing the decision down ------------------------------------------------
 
-    def _sources(self, ids: tuple[str, ...]) -> list[SourceRef]:
-        return [self._source_refs[i] for i in ids]
-
-    def _phase(self, number: int) -> PhaseRef:
-        phase = self.protocol.phase_by_number[number]
-        return PhaseRef(number=phase.number, id=phase.id, name=phase.name)
-
-    def _decision(self, run: Run, evaluated_at: dt.datetime | None) -> Decision:
+    def _decision(self, run: Run, evaluated_at: dt.datetime | None) -> dict[str, Any]:
         protocol = self.protocol
         case = run.case
         assessment = case.assessment
         document = assessment.document
-        assert run.phase is not None and run.criteria_phase is not None
+        assert run.phase is not None and run.criteria_phase is not None and run.plan is not None
         stamp = None
         if evaluated_at is not None:
             if evaluated_at.tzinfo is None:
                 raise ValueError("evaluated_at must be timezone-aware")
             stamp = evaluated_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        phase, criteria_phase = run.phase, run.criteria_phase
+        plan = run.plan
 
         criteria = [self._criterion(result) for result in run.criteria.values()]
-        gates = [self._gate(gate.id, run) for gate in protocol.gates]
-        next_gate = gates[run.criteria_phase - 1] if run.criteria_phase < 6 else None
-        blocking_results = [run.criteria[cid] for cid in (next_gate.not_passed if next_gate
+        gates = [self._gate(gate.id, gate.name, gate.number, run) for gate in protocol.gates]
+        next_gate = gates[criteria_phase - 1] if criteria_phase < len(protocol.phases) else None
+        blocking_results = [run.criteria[cid] for cid in (next_gate["not_passed"] if next_gate
                                                           else [])]
         blocking_details = [
-            BlockingCriterion(id=r.criterion.id, name=r.criterion.name,
-                              status=r.status,  # type: ignore[arg-type]
-                              needs=needs_sentence(r) or "", missing=list(r.missing))
-            for r in blocking_results
-        ]
+            {"id": r.criterion.id, "name": r.criterion.name, "status": r.status,
+             "needs": needs_sentence(r) or "", "missing": list(r.missing)}
+            for r in blocking_results]
         missing_tests = list(dict.fromkeys(p for r in blocking_results for p in r.missing))
 
-        red_flags, cautions, not_checked = [], [], []
-        for outcome in run.safety.values():
-            rule = outcome.rule
-            if outcome.outcome == "triggered":
-                if rule.effect.is_red_flag:
-                    red_flags.append(self._red_flag(outcome, run.criteria_phase))
-                else:
-                    matched = [self._part(p) for p in outcome.result.reasons]
-                    cautions.append(Caution(
-                        id=rule.id, name=rule.name, message=rule.message,
-                        because=_because(matched), matched=matched,
-                        sources=self._sources(rule.sources)))
-            elif outcome.outcome == "not_checked" and rule.effect.is_red_flag:
-                not_checked.append(NotChecked(id=rule.id, name=rule.name,
-                                              missing=list(outcome.result.missing)))
-        red_flags.sort(key=lambda flag: int(flag.id[1:]))
-        cautions.sort(key=lambda caution: int(caution.id[1:]))
+        reassess_by = plan.reassess_by.isoformat()
+        red_flags, not_checked = [], []
+        for outcome in run.red_flags.values():
+            if outcome.result.outcome:
+                red_flags.append(self._red_flag(outcome, run))
+            elif outcome.result.outcome is None:
+                not_checked.append({"id": outcome.rule.id, "name": outcome.rule.name,
+                                    "missing": list(outcome.result.missing)})
+        holding = [cap for cap in run.caps if cap.cap < criteria_phase]
+        holds = [self._hold(cap, run) for cap in holding if cap.kind == "hold"]
+        held_by = [{"id": cap.rule_id, "kind": cap.kind,
+                    "cap": protocol.phase_by_number[cap.cap].id,
+                    "ends": cap.ends.format(reassess_by=reassess_by)} for cap in holding]
+        cautions = [self._caution(outcome, case) for outcome in
+                    sorted(run.cautions.values(), key=lambda o: int(o.rule.id[1:]))]
 
-        activities = [
-            ActivityFinding(id=a.id, name=a.name, from_phase=a.from_phase,
-                            allowed=a.id in run.allowed, sources=self._sources(a.sources))
-            for a in protocol.activities
-        ]
+        next_steps = [{"kind": cap.kind, "id": cap.rule_id,
+                       "text": f"{cap.rule_id} {protocol.rule_names[cap.rule_id]}: "
+                               f"{cap.ends.format(reassess_by=reassess_by)}"}
+                      for cap in sorted(holding, key=lambda c: (c.cap != phase,
+                                                                c.kind != "red_flag"))]
+        next_steps.extend({"kind": "criterion", "id": b["id"], "text": b["needs"]}
+                          for b in blocking_details)
+
+        phase_ids = {p.number: p.id for p in protocol.phases}
+        injury = document["injury"]
+        assessment_doc = document["assessment"]
+        previous = document.get("previous") or {}
         input_sha256 = assessment.input_sha256
         decision_id = hashlib.sha256(
             f"{input_sha256}\n{self.version}\n{stamp or ''}".encode()).hexdigest()[:32]
-        injury = document["injury"]
-        return Decision(
-            decision_id=decision_id,
-            input_sha256=input_sha256,
-            evaluated_at=stamp,
-            athlete=AthleteInfo(**document["athlete"]),
-            injury=InjuryInfo(region=injury["region"], muscle=injury.get("muscle"),
-                              side=injury["side"], date=injury["date"],
-                              bamic_grade=injury.get("bamic_grade"),
-                              days_since_injury=assessment.days_since_injury,
-                              sprint_day_floor=case.sprint_day_floor),
-            assessment=AssessmentInfo(date=document["assessment"]["date"],
-                                      assessor=document["assessment"].get("assessor"),
-                                      profile=assessment.profile,
-                                      exercise_pain_limit=case.exercise_pain_limit,
-                                      previous_phase=assessment.previous_phase),
-            phase=self._phase(run.phase),
-            criteria_phase=self._phase(run.criteria_phase),
-            cleared_to_sprint=protocol.clearance(run.phase)[0],
-            cleared_to_play=protocol.clearance(run.phase)[1],
-            next_gate=next_gate,
-            blocking=[b.id for b in blocking_details],
-            blocking_details=blocking_details,
-            missing_tests=missing_tests,
-            red_flags=red_flags,
-            cautions=cautions,
-            safety_not_checked=not_checked,
-            allowed_activities=list(run.allowed),
-            restricted_activities=list(run.restricted),
-            activities=activities,
-            maintenance=([item.text for item in protocol.maintenance]
-                         if run.phase == protocol.phase_by_id["play"].number else []),
-            criteria=criteria,
-            gates=gates,
-            explanation=[self._step(index, step) for index, step in enumerate(run.trace, 1)],
-            rulebase=RuleBase(version=self.version, protocol=protocol.id,
-                              protocol_version=protocol.version, protocol_title=protocol.title,
-                              protocol_sha256=protocol.content_hash, profile=assessment.profile,
-                              engine=_ENGINE_VERSION),
-            references=self._references,
-        )
+        athlete = document["athlete"]
+        cleared_to_sprint, cleared_to_play = protocol.clearance(phase)
+        return {
+            "format": FORMAT,
+            "decision_id": decision_id,
+            "input_sha256": input_sha256,
+            "evaluated_at": stamp,
+            "athlete": {"id": athlete["id"], "name": athlete.get("name"),
+                        "sport": athlete.get("sport"), "position": athlete.get("position")},
+            "injury": {"region": injury["region"], "muscle": injury.get("muscle"),
+                       "side": injury["side"], "date": injury["date"],
+                       "bamic_grade": injury.get("bamic_grade"),
+                       "tendon_involved": injury.get("tendon_involved"),
+                       "physician_review": injury.get("physician_review"),
+                       "days_since_injury": assessment.days_since_injury,
+                       "sprint_day_floor": case.floors.sprint,
+                       "play_day_floor": case.floors.play,
+                       "floor_reasons": list(case.floors.applied)},
+            "assessment": {"date": assessment_doc["date"],
+                           "assessor": assessment_doc.get("assessor"),
+                           "profile": assessment.profile,
+                           "exercise_pain_limit": case.exercise_pain_limit},
+            "previous": {"phase": previous.get("phase"), "date": previous.get("date")},
+            "phase": self._phases[phase],
+            "criteria_phase": self._phases[criteria_phase],
+            "cleared_to_sprint": cleared_to_sprint,
+            "cleared_to_play": cleared_to_play,
+            "next_gate": next_gate,
+            "blocking": [b["id"] for b in blocking_details],
+            "blocking_details": blocking_details,
+            "missing_tests": missing_tests,
+            "held_by": held_by,
+            "next_steps": next_steps,
+            "red_flags": red_flags,
+            "holds": holds,
+            "cautions": cautions,
+            "safety_not_checked": not_checked,
+            "carried_forward": list(run.carried_forward),
+            "missing_screening": [{"field": path, "from_phase": phase_ids[number]}
+                                  for path, number in run.screening_missing],
+            "allowed_activities": list(run.allowed),
+            "restricted_activities": list(run.restricted),
+            "maintenance": ([item.text for item in protocol.maintenance_for(injury["region"])]
+                            if phase == protocol.phases[-1].number else []),
+            "plan": self._plan(plan),
+            "criteria": criteria,
+            "gates": gates,
+            "explanation": [
+                {"step": index, "rule": step.rule, "kind": step.kind,
+                 "matched": [{"fact": fact, "slots": _json(slots)}
+                             for fact, slots in step.matched],
+                 "declared": {"fact": step.declared[0], "slots": _json(step.declared[1])}}
+                for index, step in enumerate(run.trace, 1)],
+            "rulebase": {**self._rulebase_base, "profile": assessment.profile},
+        }
 
-    def _part(self, part: PartResult) -> PartFinding:
-        condition = part.condition
-        threshold = condition.threshold if condition.measure == "phase" else part.threshold
-        return PartFinding(
-            label=condition_label(condition),
-            measure=condition.measure,
-            fields=list(condition.field_paths()) or [path for path, _ in part.inputs],
-            op=condition.op,
-            threshold=_json(threshold),
-            threshold_text=threshold_text(part),
-            value=_json(part.value),
-            value_text=measured_text(part),
-            outcome="not_assessed" if part.outcome is None else (
+    def _part(self, part: PartResult) -> dict[str, Any]:
+        return {
+            "label": condition_label(part.condition),
+            "value": _json(part.value),
+            "threshold": _json(part.threshold),
+            "value_text": measured_text(part),
+            "threshold_text": threshold_text(part),
+            "outcome": "not_assessed" if part.outcome is None else (
                 "passed" if part.outcome else "failed"),
-            missing=list(part.missing),
-            inputs=dict(part.inputs),
-        )
+            "basis": part.basis,
+        }
 
-    def _criterion(self, result: CriterionResult) -> CriterionFinding:
+    def _criterion(self, result: CriterionResult) -> dict[str, Any]:
         criterion = result.criterion
-        parts = [self._part(part) for part in result.parts]
+        shown = list(result.parts)
+        if result.attestation is not None:
+            shown.append(result.attestation)
+        parts = [self._part(part) for part in shown]
         if len(parts) == 1:
-            value, threshold = parts[0].value, parts[0].threshold
+            value, threshold = parts[0]["value"], parts[0]["threshold"]
         else:
-            keys = _unique_labels([p.label for p in parts])
-            value = {key: p.value for key, p in zip(keys, parts, strict=True)}
-            threshold = {key: p.threshold for key, p in zip(keys, parts, strict=True)}
-        summary = "; ".join(f"{p.label} {p.value_text} (needs {p.threshold_text})"
-                            for p in parts)
-        return CriterionFinding(
-            id=criterion.id, name=criterion.name, gate=criterion.gate, region=criterion.region,
-            status=result.status, value=value, threshold=threshold, summary=summary,
-            needs=needs_sentence(result), missing=list(result.missing), parts=parts,
-            rationale=criterion.rationale, sources=self._sources(criterion.sources),
-        )
+            keys = _unique_labels([p["label"] for p in parts])
+            value = {key: p["value"] for key, p in zip(keys, parts, strict=True)}
+            threshold = {key: p["threshold"] for key, p in zip(keys, parts, strict=True)}
+        inputs: dict[str, Any] = {}
+        for part in shown:
+            inputs.update(part.inputs)
+        return {
+            "id": criterion.id, "name": criterion.name, "gate": criterion.gate,
+            "region": criterion.region, "status": result.status, "value": value,
+            "threshold": threshold, "basis": result.basis, "sources": list(criterion.sources),
+            "needs": needs_sentence(result), "missing": list(result.missing),
+            "inputs": _json(inputs), "parts": parts,
+        }
 
-    def _gate(self, gate_id: str, run: Run) -> GateFinding:
-        gate = self.protocol.gate_by_id[gate_id]
-        ids = [c.id for c in self.protocol.criteria_of_gate(gate_id)]
-        return GateFinding(
-            id=gate_id, name=gate.name,
-            from_phase=self.protocol.phase_by_number[gate.number].id,
-            to_phase=self.protocol.phase_by_number[gate.number + 1].id,
-            passed=run.gates[gate_id], criteria=ids,
-            not_passed=[cid for cid in ids if not run.criteria[cid].passed],
-        )
+    def _gate(self, gate_id: str, name: str, number: int, run: Run) -> dict[str, Any]:
+        ids = self._gate_criteria[gate_id]
+        return {"id": gate_id, "name": name, "from_phase": self._phases[number]["id"],
+                "to_phase": self._phases[number + 1]["id"], "passed": run.gates[gate_id],
+                "criteria": ids,
+                "not_passed": [cid for cid in ids if not run.criteria[cid].passed]}
 
-    def _red_flag(self, outcome: SafetyOutcome, criteria_phase: int) -> RedFlag:
-        rule: SafetyRule = outcome.rule
-        from engine.inference import decided_phase
+    def _cap_of(self, run: Run, rule_id: str) -> int:
+        return next(cap.cap for cap in run.caps if cap.rule_id == rule_id)
 
-        resulting = decided_phase(self.protocol, criteria_phase, [rule])
-        phase = self._phase(resulting)
+    def _red_flag(self, outcome: RuleOutcome, run: Run) -> dict[str, Any]:
+        rule = outcome.rule
+        assert isinstance(rule, RedFlag)
+        cap = self._cap_of(run, rule.id)
+        capped = self._phases[cap]
         if rule.effect.kind == "flare":
-            effect = (f"symptom flare: one phase below the criteria phase, at most "
-                      f"{phase.id} ({phase.number}); applied once however many flares fire")
+            previous = run.case.previous_phase
+            reference = "the lower of the signed phase and the criteria phase" if previous \
+                else "the criteria phase"
+            effect = (f"symptom flare: one phase below {reference}, at most {capped['id']} "
+                      f"({cap}); applied once however many flares fire")
         else:
-            cap = self.protocol.phase_by_id[rule.effect.cap or "protect"]
-            effect = f"phase capped at {cap.id} ({cap.number})"
+            effect = f"phase capped at {capped['id']} ({cap}) while it is present"
             if rule.effect.kind == "refer":
                 effect = "refer to a physician; " + effect
         matched = [self._part(p) for p in outcome.result.reasons]
-        return RedFlag(
-            id=rule.id, name=rule.name, message=rule.message, effect=effect,
-            because=_because(matched),
-            effect_kind=rule.effect.kind,  # type: ignore[arg-type]
-            refer=rule.effect.kind == "refer", resulting_phase=phase, matched=matched,
-            sources=self._sources(rule.sources),
-        )
-
-    def _step(self, index: int, step: Any) -> TraceStep:
-        return TraceStep(
-            step=index, rule=step.rule, kind=step.kind,
-            description=self._describe_rule(step.rule),
-            matched=[MatchedFact(fact=fact, slots=slots) for fact, slots in step.matched],
-            declared=MatchedFact(fact=step.declared[0], slots=step.declared[1]),
-        )
-
-    def _describe_rule(self, rule_id: str) -> str:
-        protocol = self.protocol
-        if rule_id in protocol.criterion_by_id:
-            return protocol.criterion_by_id[rule_id].name
-        if rule_id in protocol.gate_by_id:
-            return protocol.gate_by_id[rule_id].name
-        for rule in protocol.safety_rules:
-            if rule.id == rule_id:
-                return rule.name
+        found = "; ".join(condition_label(p.condition) for p in outcome.result.reasons)
         return {
-            "criteria_phase": "the highest phase whose gates are all passed",
-            "decide_phase": "safety rules lower the criteria phase; the lowest result wins",
-            "activities": "activities of every phase up to the decided one are allowed",
-        }[rule_id]
+            "id": rule.id, "name": rule.name,
+            "message": _message(rule.message.replace("{found}", found), rule.notes, run.case),
+            "effect": effect, "effect_kind": rule.effect.kind,
+            "refer": rule.effect.kind == "refer", "cap": capped,
+            "because": _because(matched), "matched": matched, "sources": list(rule.sources),
+        }
+
+    def _hold(self, cap: CapResult, run: Run) -> dict[str, Any]:
+        protocol = self.protocol
+        rule = next(h for h in protocol.holds if h.id == cap.rule_id)
+        assert isinstance(rule, Hold)
+        capped = self._phases[cap.cap]
+        effect = f"phase capped at {capped['id']} ({cap.cap})"
+        if rule.effect.kind == "cap" and cap.until is not None:
+            effect += f" until {cap.until.isoformat()}"
+        elif rule.effect.kind == "signed_step":
+            previous = run.case.assessment.previous_phase
+            effect += (f": one step per signed review from the signed phase {previous}"
+                       if previous else ": no signed phase on record")
+        elif rule.effect.kind == "screening":
+            effect += " until " + ", ".join(cap.missing) + " recorded"
+        return {
+            "id": rule.id, "name": rule.name,
+            "message": _message(rule.message, rule.notes, run.case),
+            "effect": effect, "cap": capped, "ends": cap.ends,
+            "until": cap.until.isoformat() if cap.until else None,
+            "missing": list(cap.missing), "sources": list(rule.sources),
+        }
+
+    def _caution(self, outcome: RuleOutcome, case: Case) -> dict[str, Any]:
+        rule = outcome.rule
+        matched = [self._part(p) for p in outcome.result.reasons]
+        return {"id": rule.id, "name": rule.name,
+                "message": _message(rule.message, rule.notes, case),
+                "because": _because(matched), "matched": matched,
+                "sources": list(rule.sources)}
+
+    def _plan(self, plan: PlanResult) -> dict[str, Any]:
+        last = {path.rpartition(".")[2]: _json(value) for path, value in plan.volume_figures}
+        targets = {path.rpartition(".")[2]: _json(value) for path, value in plan.volume_targets}
+        note = _VOLUME_NOTES.get(plan.volume_advice or "", "")
+        if targets:
+            shown = ", ".join(f"{key.replace('pre_injury_', '').replace('_m_7d', '')} "
+                              f"{_metres(value)} m" for key, value in targets.items())
+            note = (note + " " if note else "") + f"Pre-injury weekly targets: {shown}."
+        if not note:
+            note = "No running volume figures recorded."
+        return {
+            "max_velocity_pct": float(plan.max_velocity_pct),
+            "basis": plan.basis,
+            "max_velocity_mps": _json(plan.max_velocity_mps),
+            "pain_free_speed_pct": _json(plan.pain_free_speed_pct),
+            "pain_free_speed_basis": plan.pain_free_speed_basis,
+            "volume": {"advice": plan.volume_advice, "note": note, "last_7_days": last,
+                       "targets": targets},
+            "reassess_by": plan.reassess_by.isoformat(),
+            "retests": [d.isoformat() for d in plan.retests],
+            "surveillance": self._surveillance_note if plan.retests else None,
+        }
 
 
-def _because(parts: list[PartFinding]) -> str:
-    """``next-morning pain 4 (≥ 3)``; parts on the same measure are merged, context left out."""
+def _message(message: str, notes: tuple[Note, ...], case: Case) -> str:
+    """A rule's message with the notes whose condition holds (``when`` true, not unknown)."""
+    extra = [note.text for note in notes if evaluate_trigger(note.when, case).outcome]
+    return " ".join([message, *extra])
+
+
+def _metres(value: Any) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _because(parts: list[dict[str, Any]]) -> str:
+    """``next-morning pain 4 (≥ 3)``; parts on the same label are merged, context left out."""
     merged: dict[str, tuple[str, list[str]]] = {}
     for part in parts:
-        if part.measure == "region":
+        if part["label"] == "region":
             continue
-        _, thresholds = merged.setdefault(part.label, (part.value_text, []))
-        thresholds.append(part.threshold_text)
+        _, thresholds = merged.setdefault(part["label"], (part["value_text"], []))
+        thresholds.append(part["threshold_text"])
     return "; ".join(f"{label} {value} ({' and '.join(thresholds)})"
                      for label, (value, thresholds) in merged.items())
 
@@ -349,6 +422,8 @@ def _json(value: Any) -> Any:
         return {key: _json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_json(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return value
 
 

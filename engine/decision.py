@@ -1,20 +1,41 @@
 """The decision: what the rules concluded for one assessment, and why, as data.
 
-It carries every key of protocol section 8 and more. Every criterion has its
-status, measured value, threshold and sources; every blocking criterion says
-what it needs; red flags and cautions carry their message and effect; the
-explanation is the ordered trace of fired rules with the facts each matched.
-Nothing in it depends on the clock unless a time is passed in, so the same
-input and the same rule base give byte-identical JSON (:meth:`Decision.to_json`).
+It carries every key of protocol section 8 and more: every criterion with its
+status (``met``, ``unmet``, ``not_assessed``, ``not_applicable``,
+``carried_forward``), measured value, threshold, ``basis`` and source ids;
+what blocks the next gate and what each blocking criterion needs; red flags,
+holds and cautions with their message and effect; ``held_by`` (every red flag
+and hold that puts the phase below the criteria phase, each with what ends
+it); the criteria carried forward from the signed phase; the screening not
+recorded; the activities of the injury's region; the running ``plan``; and the
+fired-rule ``explanation``.
+
+What is the same in every decision of a rule base — source citations, activity
+names, criterion rationales — is stated once, in the protocol (``GET
+/v1/rules``, the report's embedded protocol, the store), and referenced here
+by id.
+
+The engine writes a decision as plain data and serialises it once
+(:func:`decision_json`: sorted keys, compact, UTF-8); :class:`Decision` is
+the typed view of the same data for the command line, the report and the
+pages. ``Decision.model_validate(data).to_json()`` gives the very same bytes,
+so the same input and rule base always give byte-identical JSON.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-JSONScalar = str | int | float | bool | None
+FORMAT = "sprintclear-decision/2"
+"""The decision's format. 2026.1 decisions (format 1) had no ``format`` key."""
+
+
+def decision_json(data: dict[str, Any]) -> str:
+    """Canonical JSON of a decision: sorted keys, no whitespace, UTF-8 text."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 class _Model(BaseModel):
@@ -27,32 +48,18 @@ class PhaseRef(_Model):
     name: str
 
 
-class SourceRef(_Model):
-    id: str
-    short: str
-
-
-class Reference(_Model):
-    id: str
-    kind: str
-    short: str
-    citation: str
-
-
 class PartFinding(_Model):
-    """One measurable part of a criterion or safety trigger."""
+    """One measurable part of a criterion or a trigger."""
 
     label: str
-    measure: str
-    fields: list[str]
-    op: str
-    threshold: Any
-    threshold_text: str
-    value: Any
+    value: Any = Field(description="What was compared (percentages rounded to 0.1); null "
+                                   "when not assessed")
+    threshold: Any = Field(description="The threshold, profile limits and references resolved")
     value_text: str
+    threshold_text: str
     outcome: Literal["passed", "failed", "not_assessed"]
-    missing: list[str]
-    inputs: dict[str, Any]
+    basis: str | None = Field(default=None, description="measured, self_rated or attested, "
+                                                        "when the quantity has more than one")
 
 
 class CriterionFinding(_Model):
@@ -60,16 +67,17 @@ class CriterionFinding(_Model):
     name: str
     gate: str
     region: str
-    status: Literal["met", "unmet", "not_assessed", "not_applicable"]
+    status: Literal["met", "unmet", "not_assessed", "not_applicable", "carried_forward"]
     value: Any = Field(description="The measured value; an object by part label for "
                                    "criteria with several parts")
     threshold: Any = Field(description="The threshold, shaped like value")
-    summary: str = Field(description="The criterion's parts with their measurements, in words")
+    basis: str | None = Field(description="speed and load criteria: measured, self_rated or "
+                                          "attested")
+    sources: list[str] = Field(description="Source ids of the protocol")
     needs: str | None = Field(description="What it needs to pass, when it does not")
     missing: list[str] = Field(description="Input fields it needed that were not assessed")
+    inputs: dict[str, Any] = Field(description="The input values it read, by field path")
     parts: list[PartFinding]
-    rationale: str
-    sources: list[SourceRef]
 
 
 class GateFinding(_Model):
@@ -90,17 +98,48 @@ class BlockingCriterion(_Model):
     missing: list[str]
 
 
+class HeldBy(_Model):
+    """A red flag or hold that puts the phase below the criteria phase (section 8)."""
+
+    id: str
+    kind: Literal["red_flag", "hold"]
+    cap: str = Field(description="The phase id it caps at")
+    ends: str = Field(description="What ends it: 'record a physician review', 'wait until "
+                                  "2026-04-02', 'record pain.next_morning' …")
+
+
+class NextStep(_Model):
+    """One thing that stands between the athlete and the next phase, in the order to act."""
+
+    kind: Literal["red_flag", "hold", "criterion"]
+    id: str
+    text: str
+
+
 class RedFlag(_Model):
     id: str
     name: str
     message: str
     effect: str = Field(description="What the rule does to the phase, in words")
-    because: str = Field(description="The measurements that triggered it, in words")
     effect_kind: Literal["refer", "cap", "flare"]
     refer: bool
-    resulting_phase: PhaseRef
+    cap: PhaseRef = Field(description="The phase it caps at")
+    because: str = Field(description="The measurements that triggered it, in words")
     matched: list[PartFinding]
-    sources: list[SourceRef]
+    sources: list[str]
+
+
+class Hold(_Model):
+    id: str
+    name: str
+    message: str
+    effect: str
+    cap: PhaseRef
+    ends: str
+    until: str | None = Field(default=None, description="R5: the date the hold ends")
+    missing: list[str] = Field(default_factory=list, description="R13: the screening fields "
+                                                                 "not recorded")
+    sources: list[str]
 
 
 class Caution(_Model):
@@ -109,23 +148,45 @@ class Caution(_Model):
     message: str
     because: str = Field(description="The measurements that triggered it, in words")
     matched: list[PartFinding]
-    sources: list[SourceRef]
+    sources: list[str]
 
 
 class NotChecked(_Model):
-    """A red-flag rule that could not be fully checked because inputs were missing."""
+    """A red flag that could not be settled because inputs were missing."""
 
     id: str
     name: str
     missing: list[str]
 
 
-class ActivityFinding(_Model):
-    id: str
-    name: str
+class MissingScreen(_Model):
+    """A screening field of section 4.3 not recorded, and the phase that needs it."""
+
+    field: str
     from_phase: str
-    allowed: bool
-    sources: list[SourceRef]
+
+
+class Volume(_Model):
+    advice: Literal["hold", "increase_gradually"] | None
+    note: str
+    last_7_days: dict[str, float]
+    targets: dict[str, float]
+
+
+class Plan(_Model):
+    """Section 6, the plan."""
+
+    max_velocity_pct: float
+    basis: Literal["phase", "measured", "self_rated"] = Field(
+        description="phase: the phase's ceiling; measured / self_rated: lowered to the max "
+                    "pain-free speed")
+    max_velocity_mps: float | None
+    pain_free_speed_pct: float | None
+    pain_free_speed_basis: str | None
+    volume: Volume
+    reassess_by: str
+    retests: list[str]
+    surveillance: str | None
 
 
 class MatchedFact(_Model):
@@ -136,8 +197,7 @@ class MatchedFact(_Model):
 class TraceStep(_Model):
     step: int
     rule: str
-    kind: Literal["criterion", "safety", "gate", "phase", "activities"]
-    description: str
+    kind: Literal["criteria", "phase", "screen", "red_flag", "hold", "caution", "plan"]
     matched: list[MatchedFact]
     declared: MatchedFact
 
@@ -151,28 +211,37 @@ class AthleteInfo(_Model):
 
 class InjuryInfo(_Model):
     region: str
-    muscle: str | None = None
+    muscle: str | None
     side: str
     date: str
-    bamic_grade: str | None = None
+    bamic_grade: str | None
+    tendon_involved: bool | None
+    physician_review: dict[str, Any] | None
     days_since_injury: int
-    sprint_day_floor: int | None = Field(
-        description="R5's usual minimum days to sprint for this injury (null: grade unknown)")
+    sprint_day_floor: int = Field(description="R5: days from injury before sprint is not "
+                                              "cautioned (section 4.5)")
+    play_day_floor: int = Field(description="R5: days from injury before train or play")
+    floor_reasons: list[str] = Field(description="the minimums and extra days that applied")
 
 
 class AssessmentInfo(_Model):
     date: str
-    assessor: str | None = None
+    assessor: str | None
     profile: str
     exercise_pain_limit: int
-    previous_phase: str | None = None
+
+
+class Previous(_Model):
+    """The signed phase the decision started from (section 2.1)."""
+
+    phase: str | None
+    date: str | None
 
 
 class RuleBase(_Model):
     version: str = Field(description="SHA-256 over the protocol and the decision logic")
     protocol: str = Field(description="The protocol id")
     protocol_version: str
-    protocol_title: str
     protocol_sha256: str
     profile: str
     engine: str = Field(description="sprintclear version that decided")
@@ -181,12 +250,14 @@ class RuleBase(_Model):
 class Decision(_Model):
     """A recommendation for one assessment. A clinician decides and signs."""
 
+    format: Literal["sprintclear-decision/2"]
     decision_id: str
     input_sha256: str
-    evaluated_at: str | None = None
+    evaluated_at: str | None
     athlete: AthleteInfo
     injury: InjuryInfo
     assessment: AssessmentInfo
+    previous: Previous
     phase: PhaseRef
     criteria_phase: PhaseRef
     cleared_to_sprint: bool
@@ -197,19 +268,25 @@ class Decision(_Model):
     blocking_details: list[BlockingCriterion]
     missing_tests: list[str] = Field(
         description="Input fields whose absence keeps the next gate closed")
+    held_by: list[HeldBy]
+    next_steps: list[NextStep] = Field(
+        description="What stands between the athlete and the next phase: red flags and "
+                    "holds first, then the next gate's criteria")
     red_flags: list[RedFlag]
+    holds: list[Hold]
     cautions: list[Caution]
     safety_not_checked: list[NotChecked]
+    carried_forward: list[str]
+    missing_screening: list[MissingScreen]
     allowed_activities: list[str]
     restricted_activities: list[str]
-    activities: list[ActivityFinding]
-    maintenance: list[str] = Field(description="The maintenance plan, from return to play on")
+    maintenance: list[str] = Field(description="The maintenance programme, from play on")
+    plan: Plan
     criteria: list[CriterionFinding]
     gates: list[GateFinding]
     explanation: list[TraceStep]
     rulebase: RuleBase
-    references: list[Reference]
 
     def to_json(self) -> str:
-        """Compact JSON, byte-identical for the same input and rule base."""
-        return self.model_dump_json()
+        """Canonical JSON (sorted keys, compact), byte-identical to what the engine wrote."""
+        return decision_json(self.model_dump(mode="json"))

@@ -9,28 +9,42 @@ on import, which would make every later ``logging`` call of the host
 application print to stderr; the root logger's handlers are restored. This is
 the one place the fix lives, so a plain ``pip install sprintclear`` works.
 
-**The rules.** One experta rule per protocol entry, named after its id, so
-the fired-rule trace reads like the protocol:
+**The rules.** Criteria and triggers are data, evaluated over the
+assessment's measures (``engine.conditions``); gates, red flags, holds,
+cautions, the phase and the plan are experta rules named after the protocol's
+ids, so the fired-rule trace reads like the protocol. A rule fires only when
+its pattern holds, so an assessment fires about ten rules:
 
-=====================  ===============================================
-rule, in firing order  matches → declares
-=====================  ===============================================
-``C101`` … ``C503``    ``Assessment`` → ``Finding(criterion, status)``
-``R1`` … (input)       ``Assessment`` → ``SafetyCheck(rule, outcome)``
-``G1`` … ``G5``        the gate's ``Finding``\\ s → ``GateResult``
-``criteria_phase``     ``GateResult`` G1…G5 → ``CriteriaPhase``
-``decide_phase``       ``CriteriaPhase`` + red-flag checks → ``Phase``
-``R5`` … (decided)     ``Phase`` → ``SafetyCheck(rule, outcome)``
-``activities``         ``Phase`` → ``Activities``
-=====================  ===============================================
+========================  ==================================================  ==========
+rule, in agenda order     matches → declares                                  fires
+========================  ==================================================  ==========
+``criteria``              ``Case`` → ``Gates`` (every criterion evaluated;     always
+                          carried forward below the signed phase, §2.1)
+``criteria_phase_<id>``   ``Gates`` G1…G(k−1) passed, Gk not → ``CriteriaPhase``  one of six
+``screen``                ``Case`` → ``Signals`` (red-flag, R5 and caution     always
+                          triggers; the first phase a missing screen holds)
+``R1`` … (red flags)      ``Signals`` trigger true → ``Cap``                   when true
+``R5`` (hold)             ``Signals`` play floor not reached → ``Cap``          when true
+``R6`` (hold)             ``Case`` signed phase → ``Cap``                       always
+``R13`` (hold)            ``Signals`` + ``CriteriaPhase`` screen missing        when it holds
+                          at or below the criteria phase → ``Cap``
+``decide_phase``          ``CriteriaPhase`` + every ``Cap`` → ``Phase``        always
+``R7`` … (cautions)       ``Signals`` trigger true → ``CautionRaised``          when true
+``R5``, ``R9`` (cautions  ``Phase`` → ``CautionRaised`` when the trigger,       always
+reading the phase)        which reads the decided phase, is true
+``plan``                  ``Phase`` → ``Plan`` (activities, velocity ceiling,   always
+                          volume, re-assessment date, surveillance)
+========================  ==================================================  ==========
 
-Stages are ordered by salience (see :func:`_salience`).
+Stages are ordered by salience (see :func:`_salience`). Every firing leaves a
+structured trace step (the facts it matched, the fact it declared). The
+engine class is built once per protocol and process; :meth:`Inference.run`
+resets it per assessment under a lock (an experta engine holds its working
+memory and is not thread-safe).
 
-Every rule fires exactly once per assessment and leaves a structured trace
-step (the facts it matched, the fact it declared); the clinical evaluation
-itself is in ``engine.conditions``. The engine class is built once per
-protocol and process; :meth:`Inference.run` resets it per assessment under a
-lock (an experta engine holds its working memory and is not thread-safe).
+Sources: protocol.md sections 2 (phases, criteria phase), 2.1 (carried
+forward), 4 (red flags, holds, cautions; the flare reference; listing),
+4.3 (screening) and 6 (activities, the plan).
 """
 
 from __future__ import annotations
@@ -38,10 +52,12 @@ from __future__ import annotations
 import bisect
 import collections
 import collections.abc
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from engine.conditions import (
@@ -51,8 +67,11 @@ from engine.conditions import (
     TriggerResult,
     evaluate_criterion,
     evaluate_trigger,
+    floor_date,
+    measure_value,
 )
-from rules.protocol import Criterion, Protocol, SafetyRule
+from engine.measures import to_decimal
+from rules.protocol import Caution, Hold, Protocol, RedFlag
 
 
 def _import_experta() -> Any:
@@ -76,6 +95,7 @@ experta = _import_experta()
 Strategy = experta.abstract.Strategy
 AS = experta.AS
 MATCH = experta.MATCH
+TEST = experta.TEST
 Fact = experta.Fact
 KnowledgeEngine = experta.KnowledgeEngine
 Rule = experta.Rule
@@ -86,9 +106,8 @@ class _SalienceOrder(Strategy):  # type: ignore[misc,valid-type]  # experta has 
 
     The key is the same: salience, then the newest facts first. DepthStrategy
     memoises the key with ``lru_cache``, which hashes and compares whole
-    activations (their facts and bindings) on every insertion; that cost
-    about 0.6 ms of each decision (bench/decide.py). Every rule here has its
-    own salience, so the key is cheap to compute each time.
+    activations (their facts and bindings) on every insertion. Every rule here
+    has its own salience, so the key is cheap to compute each time.
     """
 
     @staticmethod
@@ -111,36 +130,40 @@ class _SalienceOrder(Strategy):  # type: ignore[misc,valid-type]  # experta has 
             bisect.insort(activations, activation)
 
 
-class Assessment(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
-    """The assessment under decision (its values are read through the run's Case)."""
+class CaseFact(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
+    """The case under decision: region, profile, the signed phase (0: none) and its day."""
 
 
-class Finding(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
-    """A criterion's status: met, unmet, not_assessed or not_applicable."""
+class Gates(Fact):  # type: ignore[misc,valid-type]
+    """Whether each gate G1…G5 is passed (criteria met, not applicable or carried forward)."""
 
 
-class SafetyCheck(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
-    """A safety rule's outcome: triggered, not_triggered or not_checked."""
+class CriteriaPhase(Fact):  # type: ignore[misc,valid-type]
+    """The phase the criteria allow, before red flags and holds."""
 
 
-class GateResult(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
-    """Whether a gate is passed."""
+class Signals(Fact):  # type: ignore[misc,valid-type]
+    """Trigger outcomes of red flags, the R5 hold and cautions; the screening gap."""
 
 
-class CriteriaPhase(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
-    """The phase the criteria allow, before safety rules."""
+class Cap(Fact):  # type: ignore[misc,valid-type]
+    """A red flag or a hold caps the phase."""
 
 
-class Phase(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
-    """The decided phase, after safety rules."""
+class Phase(Fact):  # type: ignore[misc,valid-type]
+    """The decided phase, after red flags and holds."""
 
 
-class Activities(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
-    """Allowed and restricted activities of the decided phase."""
+class CautionRaised(Fact):  # type: ignore[misc,valid-type]
+    """A caution is raised; it changes nothing."""
 
 
-_STAGES = ("criterion", "safety_input", "gate", "criteria_phase", "decide_phase",
-           "safety_decided", "activities")
+class PlanFact(Fact):  # type: ignore[misc,valid-type]
+    """The plan of the decided phase."""
+
+
+_STAGES = ("criteria", "criteria_phase", "screen", "red_flag", "hold", "decide_phase",
+           "caution", "plan")
 
 
 def _salience(stage: str, position: int = 0) -> int:
@@ -163,8 +186,23 @@ class TraceStep:
 
 
 @dataclass(frozen=True, slots=True)
-class SafetyOutcome:
-    rule: SafetyRule
+class CapResult:
+    """A red flag or hold that caps the phase at ``cap`` (a phase number)."""
+
+    rule_id: str
+    kind: str
+    """``red_flag`` or ``hold``."""
+    cap: int
+    ends: str
+    until: dt.date | None = None
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """A trigger's outcome for one red flag, hold or caution."""
+
+    rule: RedFlag | Hold | Caution
     result: TriggerResult
 
     @property
@@ -173,16 +211,44 @@ class SafetyOutcome:
             self.result.outcome]
 
 
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    """Section 6: the running plan of the decided phase."""
+
+    max_velocity_pct: Decimal
+    basis: str
+    """``phase`` (the phase's ceiling), ``measured`` or ``self_rated`` (the speed lowered it)."""
+    pain_free_speed_pct: Decimal | None
+    pain_free_speed_basis: str | None
+    max_velocity_mps: Decimal | None
+    volume_advice: str | None
+    """``hold`` (R14), ``increase_gradually``, or ``None`` (below the volume phase, or no
+    figures for the last 7 days)."""
+    volume_figures: tuple[tuple[str, Any], ...]
+    volume_targets: tuple[tuple[str, Any], ...]
+    reassess_by: dt.date
+    retests: tuple[dt.date, ...]
+
+
 @dataclass(slots=True)
 class Run:
     """Everything one assessment's inference produced."""
 
     case: Case
     criteria: dict[str, CriterionResult] = field(default_factory=dict)
-    safety: dict[str, SafetyOutcome] = field(default_factory=dict)
     gates: dict[str, bool] = field(default_factory=dict)
+    carried_forward: tuple[str, ...] = ()
     criteria_phase: int | None = None
+    red_flags: dict[str, RuleOutcome] = field(default_factory=dict)
+    """Every red flag's trigger outcome (triggered, not triggered, not checked)."""
+    hold_triggers: dict[str, RuleOutcome] = field(default_factory=dict)
+    screening_missing: tuple[tuple[str, int], ...] = ()
+    """Every screening field of the region not recorded, with the phase that needs it."""
+    caps: list[CapResult] = field(default_factory=list)
     phase: int | None = None
+    cautions: dict[str, RuleOutcome] = field(default_factory=dict)
+    """Every caution whose trigger is true."""
+    plan: PlanResult | None = None
     allowed: tuple[str, ...] = ()
     restricted: tuple[str, ...] = ()
     trace: list[TraceStep] = field(default_factory=list)
@@ -198,26 +264,29 @@ class Inference:
 
     def run(self, case: Case) -> Run:
         run = Run(case=case)
+        previous = case.previous_phase
         with self._lock:
             engine = self._engine
             engine.current = run
             try:
                 engine.reset()
-                engine.declare(Assessment(region=case.assessment.region,
-                                          profile=case.assessment.profile,
-                                          input_sha256=case.assessment.input_sha256))
+                engine.declare(CaseFact(region=case.assessment.region,
+                                        profile=case.assessment.profile,
+                                        previous=previous or 0,
+                                        same_day=previous is not None and case.previous_same_day,
+                                        input_sha256=case.assessment.input_sha256))
                 engine.run()
             finally:
                 engine.current = None
-        if run.phase is None:  # pragma: no cover - would be a bug in the rule network
-            raise RuntimeError("the rule network did not reach a phase")
+        if run.phase is None or run.plan is None:  # pragma: no cover - a bug in the network
+            raise RuntimeError("the rule network did not reach a phase and a plan")
         return run
 
 
-# ---- building the engine class -----------------------------------------------------
+# ---- the rules ---------------------------------------------------------------------
 
 
-def _assessment_slots(parts: tuple[PartResult, ...]) -> dict[str, Any]:
+def _evidence(parts: tuple[PartResult, ...]) -> dict[str, Any]:
     """The input values the parts read; a value that was not assessed shows as ``None``."""
     slots: dict[str, Any] = {}
     for part in parts:
@@ -226,179 +295,366 @@ def _assessment_slots(parts: tuple[PartResult, ...]) -> dict[str, Any]:
     return slots
 
 
-def _criterion_rule(criterion: Criterion, position: int) -> Any:
-    def rhs(engine: Any, assessment: Any) -> None:
-        run: Run = engine.current
-        result = evaluate_criterion(criterion, run.case)
-        run.criteria[criterion.id] = result
-        slots = {"criterion": criterion.id, "gate": criterion.gate, "status": result.status}
-        engine.declare(Finding(**slots))
-        matched = [("Assessment", _assessment_slots(result.parts))]
-        if criterion.region != "both":
-            matched.append(("Assessment", {"injury.region": run.case.assessment.region}))
-        run.trace.append(TraceStep(criterion.id, "criterion", tuple(matched),
-                                   ("Finding", slots)))
-
-    rhs.__name__ = criterion.id
-    rhs.__doc__ = f"{criterion.id} {criterion.name}"
-    return Rule(AS.assessment << Assessment(), salience=_salience("criterion", position))(rhs)
-
-
-def _record_safety(engine: Any, rule: SafetyRule, extra: tuple[tuple[str, dict[str, Any]], ...]
-                   ) -> None:
-    run: Run = engine.current
-    outcome = SafetyOutcome(rule, evaluate_trigger(rule.trigger, run.case))
-    run.safety[rule.id] = outcome
-    slots = {"rule": rule.id, "outcome": outcome.outcome, "effect": rule.effect.kind}
-    engine.declare(SafetyCheck(**slots))
-    matched = (("Assessment", _assessment_slots(outcome.result.parts)), *extra)
-    run.trace.append(TraceStep(rule.id, "safety", matched, ("SafetyCheck", slots)))
-
-
-def _safety_rule(rule: SafetyRule, position: int) -> Any:
-    if rule.reads_decided_phase:
-        def decided_rhs(engine: Any, assessment: Any, phase: int) -> None:
-            run: Run = engine.current
-            run.case = _with_phase(run.case, phase)
-            _record_safety(engine, rule, (("Phase", {"number": phase}),))
-
-        decided_rhs.__name__ = rule.id
-        decided_rhs.__doc__ = f"{rule.id} {rule.name}"
-        return Rule(AS.assessment << Assessment(), Phase(number=MATCH.phase),
-                    salience=_salience("safety_decided", position))(decided_rhs)
-
-    def input_rhs(engine: Any, assessment: Any) -> None:
-        _record_safety(engine, rule, ())
-
-    input_rhs.__name__ = rule.id
-    input_rhs.__doc__ = f"{rule.id} {rule.name}"
-    return Rule(AS.assessment << Assessment(),
-                salience=_salience("safety_input", position))(input_rhs)
-
-
-def _with_phase(case: Case, phase: int) -> Case:
-    if case.decided_phase == phase:
-        return case
-    return Case(case.assessment, case.protocol, case.exercise_pain_limit,
-                case.sprint_day_floor, phase)
-
-
-def _gate_rule(protocol: Protocol, gate_id: str, position: int) -> Any:
-    criterion_ids = tuple(c.id for c in protocol.criteria_of_gate(gate_id))
-
-    def rhs(engine: Any, assessment: Any) -> None:
-        run: Run = engine.current
-        findings = [fact for fact in engine.facts.values()
-                    if isinstance(fact, Finding) and fact["gate"] == gate_id]
-        statuses = {fact["criterion"]: fact["status"] for fact in findings}
-        if set(statuses) != set(criterion_ids):  # pragma: no cover - salience guarantees it
-            raise RuntimeError(f"{gate_id} fired before all its criteria were decided")
-        passed = all(statuses[cid] in ("met", "not_applicable") for cid in criterion_ids)
-        run.gates[gate_id] = passed
-        slots = {"gate": gate_id, "passed": passed}
-        engine.declare(GateResult(**slots))
-        matched = tuple(("Finding", {"criterion": cid, "status": statuses[cid]})
-                        for cid in criterion_ids)
-        run.trace.append(TraceStep(gate_id, "gate", matched, ("GateResult", slots)))
-
-    rhs.__name__ = gate_id
-    rhs.__doc__ = f"{gate_id} {protocol.gate_by_id[gate_id].name}"
-    return Rule(AS.assessment << Assessment(), salience=_salience("gate", position))(rhs)
-
-
-def _criteria_phase_rule(protocol: Protocol) -> Any:
+def _criteria_rule(protocol: Protocol) -> Any:
     gate_ids = tuple(gate.id for gate in protocol.gates)
+    criteria_by_gate = {gate_id: protocol.criteria_of_gate(gate_id) for gate_id in gate_ids}
+    carries = {gate.id: gate.carries_forward for gate in protocol.gates}
 
-    def rhs(engine: Any, **passed_by_gate: bool) -> None:
+    def rhs(engine: Any, case_fact: Any) -> None:
+        """Section 3 and 2.1: every criterion as data; not assessed below the signed
+        phase counts as carried forward; a gate passes when all its criteria pass."""
         run: Run = engine.current
-        number = 1
-        for gate_id in gate_ids:
-            if not passed_by_gate[gate_id]:
-                break
-            number += 1
-        run.criteria_phase = number
-        slots = {"number": number, "id": protocol.phase_by_number[number].id}
-        engine.declare(CriteriaPhase(**slots))
-        matched = tuple(("GateResult", {"gate": g, "passed": passed_by_gate[g]})
-                        for g in gate_ids)
-        run.trace.append(TraceStep("criteria_phase", "phase", matched, ("CriteriaPhase", slots)))
+        case = run.case
+        previous = case_fact["previous"]
+        carried: list[str] = []
+        gates: dict[str, bool] = {}
+        for gate_id, criteria in criteria_by_gate.items():
+            below_signed = carries[gate_id] and int(gate_id[1]) < previous
+            passed = True
+            for criterion in criteria:
+                result = evaluate_criterion(criterion, case)
+                if below_signed and result.status == "not_assessed":
+                    result = result.carried_forward()
+                    carried.append(criterion.id)
+                run.criteria[criterion.id] = result
+                passed = passed and result.passed
+            gates[gate_id] = passed
+        run.gates = gates
+        run.carried_forward = tuple(carried)
+        engine.declare(Gates(**gates))
+        matched = [("Case", {"input_sha256": case_fact["input_sha256"],
+                             "region": case_fact["region"], "previous": previous})]
+        declared = {**gates, "carried_forward": list(carried)}
+        run.trace.append(TraceStep("criteria", "criteria", tuple(matched), ("Gates", declared)))
 
-    rhs.__name__ = "criteria_phase"
-    rhs.__doc__ = "the highest phase whose gates are all passed (gates are cumulative)"
-    patterns = [GateResult(gate=gate_id, passed=getattr(MATCH, gate_id)) for gate_id in gate_ids]
-    return Rule(*patterns, salience=_salience("criteria_phase"))(rhs)
+    rhs.__name__ = "criteria"
+    return Rule(AS.case_fact << CaseFact(), salience=_salience("criteria"))(rhs)
+
+
+def _criteria_phase_rule(protocol: Protocol, number: int) -> Any:
+    """Section 2: the criteria phase is k when gates G1…G(k−1) pass and Gk does not."""
+    gate_ids = tuple(gate.id for gate in protocol.gates)
+    pattern = {gate_id: True for gate_id in gate_ids[:number - 1]}
+    if number <= len(gate_ids):
+        pattern[gate_ids[number - 1]] = False
+    phase = protocol.phase_by_number[number]
+
+    def rhs(engine: Any) -> None:
+        run: Run = engine.current
+        run.criteria_phase = number
+        slots = {"number": number, "id": phase.id}
+        engine.declare(CriteriaPhase(**slots))
+        run.trace.append(TraceStep(f"criteria_phase_{phase.id}", "phase",
+                                   (("Gates", dict(pattern)),), ("CriteriaPhase", slots)))
+
+    rhs.__name__ = f"criteria_phase_{phase.id}"
+    return Rule(Gates(**pattern), salience=_salience("criteria_phase", number))(rhs)
+
+
+def _screen_rule(protocol: Protocol) -> Any:
+    phase_numbers = {p.id: p.number for p in protocol.phases}
+    input_cautions = [c for c in protocol.cautions if not c.reads_decided_phase]
+    triggered_holds = [h for h in protocol.holds if h.trigger is not None]
+
+    def rhs(engine: Any, case_fact: Any) -> None:
+        """Section 4: every trigger that does not read the decided phase, and 4.3: which
+        screening fields of the region are not recorded."""
+        run: Run = engine.current
+        case = run.case
+        slots: dict[str, Any] = {}
+        for flag in protocol.red_flags:
+            outcome = RuleOutcome(flag, evaluate_trigger(flag.trigger, case))
+            run.red_flags[flag.id] = outcome
+            slots[f"flag_{flag.id}"] = outcome.result.outcome
+        for hold in triggered_holds:
+            assert hold.trigger is not None
+            outcome = RuleOutcome(hold, evaluate_trigger(hold.trigger, case))
+            run.hold_triggers[hold.id] = outcome
+            slots[f"hold_{hold.id}"] = outcome.result.outcome
+        for caution in input_cautions:
+            result = evaluate_trigger(caution.trigger, case)
+            if result.outcome:
+                run.cautions[caution.id] = RuleOutcome(caution, result)
+            slots[f"caution_{caution.id}"] = result.outcome
+        values = case.assessment.values
+        region = case.assessment.region
+        missing = tuple((item.field, phase_numbers[item.from_phase])
+                        for item in protocol.screening
+                        if item.region in ("both", region) and values.get(item.field) is None)
+        run.screening_missing = missing
+        slots["screening_first"] = min((number for _, number in missing), default=0)
+        engine.declare(Signals(**slots))
+        run.trace.append(TraceStep(
+            "screen", "screen",
+            (("Case", {"input_sha256": case_fact["input_sha256"], "region": region}),),
+            ("Signals", {**slots, "screening_missing": [f for f, _ in missing]})))
+
+    rhs.__name__ = "screen"
+    return Rule(AS.case_fact << CaseFact(), salience=_salience("screen"))(rhs)
+
+
+def _red_flag_rule(protocol: Protocol, flag: RedFlag, position: int) -> Any:
+    lowest = protocol.phases[0].number
+    fixed_cap = protocol.phase_by_id[flag.effect.cap].number if flag.effect.cap else None
+
+    def rhs(engine: Any, criteria_phase: int, previous: int) -> None:
+        """Section 4.1: a cap holds while the sign is present; a flare steps back one
+        phase from the lower of the criteria phase and the signed phase."""
+        run: Run = engine.current
+        if flag.effect.kind == "flare":
+            reference = min(criteria_phase, previous) if previous else criteria_phase
+            cap = max(lowest, reference - 1)
+            matched_case: dict[str, Any] = {"previous": previous}
+        else:
+            assert fixed_cap is not None
+            cap = fixed_cap
+            matched_case = {}
+        run.caps.append(CapResult(flag.id, "red_flag", cap, flag.ends))
+        slots = {"rule": flag.id, "cap": cap, "phase": protocol.phase_by_number[cap].id}
+        engine.declare(Cap(**slots))
+        outcome = run.red_flags[flag.id]
+        matched: list[tuple[str, dict[str, Any]]] = [
+            ("Signals", {f"flag_{flag.id}": True, **_evidence(outcome.result.reasons)}),
+            ("CriteriaPhase", {"number": criteria_phase})]
+        if matched_case:
+            matched.append(("Case", matched_case))
+        run.trace.append(TraceStep(flag.id, "red_flag", tuple(matched), ("Cap", slots)))
+
+    rhs.__name__ = flag.id
+    rhs.__doc__ = f"{flag.id} {flag.name}"
+    return Rule(Signals(**{f"flag_{flag.id}": True}),
+                CriteriaPhase(number=MATCH.criteria_phase),
+                CaseFact(previous=MATCH.previous),
+                salience=_salience("red_flag", position))(rhs)
+
+
+def _hold_rule(protocol: Protocol, hold: Hold, position: int) -> Any:
+    effect = hold.effect
+    phase_id = {p.number: p.id for p in protocol.phases}
+    salience = _salience("hold", position)
+
+    def record(engine: Any, cap: int, ends: str, matched: list[tuple[str, dict[str, Any]]],
+               until: dt.date | None = None, missing: tuple[str, ...] = ()) -> None:
+        run: Run = engine.current
+        run.caps.append(CapResult(hold.id, "hold", cap, ends, until, missing))
+        slots: dict[str, Any] = {"rule": hold.id, "cap": cap, "phase": phase_id[cap]}
+        if until is not None:
+            slots["until"] = until.isoformat()
+        if missing:
+            slots["missing"] = list(missing)
+        engine.declare(Cap(**slots))
+        run.trace.append(TraceStep(hold.id, "hold", tuple(matched), ("Cap", slots)))
+
+    if effect.kind == "cap":
+        assert effect.cap is not None
+        cap_number = protocol.phase_by_id[effect.cap].number
+
+        def cap_rhs(engine: Any) -> None:
+            """Section 4.2: a fixed cap while the trigger holds (R5: before the play floor)."""
+            run: Run = engine.current
+            outcome = run.hold_triggers[hold.id]
+            until = None
+            if effect.until_days is not None:
+                days = (run.case.floors.sprint if effect.until_days.case == "sprint_day_floor"
+                        else run.case.floors.play)
+                until = floor_date(run.case, days)
+            ends = hold.ends.format(until=until.isoformat() if until else "")
+            record(engine, cap_number, ends,
+                   [("Signals", {f"hold_{hold.id}": True, **_evidence(outcome.result.reasons)})],
+                   until=until)
+
+        cap_rhs.__name__ = hold.id
+        return Rule(Signals(**{f"hold_{hold.id}": True}), salience=salience)(cap_rhs)
+
+    if effect.kind == "signed_step":
+        assert effect.unsigned_cap is not None
+        unsigned = protocol.phase_by_id[effect.unsigned_cap].number
+        top = protocol.phases[-1].number
+
+        def step_rhs(engine: Any, previous: int, same_day: bool) -> None:
+            """R6: at most ``steps`` above the signed phase (``same_day_steps`` when it was
+            signed the same day); without a signed phase, at most ``unsigned_cap``."""
+            if not previous:
+                cap, ends = unsigned, hold.ends
+            elif same_day:
+                cap, ends = min(top, previous + effect.same_day_steps), \
+                    hold.ends_same_day or hold.ends
+            else:
+                cap, ends = min(top, previous + effect.steps), hold.ends
+            record(engine, cap, ends, [("Case", {"previous": previous, "same_day": same_day})])
+
+        step_rhs.__name__ = hold.id
+        return Rule(CaseFact(previous=MATCH.previous, same_day=MATCH.same_day),
+                    salience=salience)(step_rhs)
+
+    def screening_rhs(engine: Any, first: int, criteria_phase: int) -> None:
+        """R13 (section 4.3): the phase stays below the first phase that needs a screening
+        field not recorded; the hold lists the fields that hold it there or above."""
+        run: Run = engine.current
+        missing = tuple(path for path, needed in run.screening_missing
+                        if needed <= criteria_phase)
+        ends = hold.ends.format(missing=", ".join(missing))
+        record(engine, first - 1, ends,
+               [("Signals", {"screening_first": first, **dict.fromkeys(missing)}),
+                ("CriteriaPhase", {"number": criteria_phase})], missing=missing)
+
+    screening_rhs.__name__ = hold.id
+    return Rule(Signals(screening_first=MATCH.first),
+                CriteriaPhase(number=MATCH.criteria_phase),
+                TEST(lambda first, criteria_phase: 0 < first <= criteria_phase),
+                salience=salience)(screening_rhs)
 
 
 def _decide_phase_rule(protocol: Protocol) -> Any:
     def rhs(engine: Any, criteria_phase: int) -> None:
+        """Section 4: the decided phase is the lowest of the criteria phase and every cap
+        (a flare counts once however many flare triggers fire)."""
         run: Run = engine.current
-        triggered = [fact for fact in engine.facts.values()
-                     if isinstance(fact, SafetyCheck) and fact["outcome"] == "triggered"
-                     and fact["effect"] != "caution"]
-        phase = decided_phase(protocol, criteria_phase,
-                              [run.safety[fact["rule"]].rule for fact in triggered])
+        phase = min([criteria_phase, *(cap.cap for cap in run.caps)])
         run.phase = phase
         slots = {"number": phase, "id": protocol.phase_by_number[phase].id}
         engine.declare(Phase(**slots))
-        matched = (("CriteriaPhase", {"number": criteria_phase}), *(
-            ("SafetyCheck", {"rule": f["rule"], "outcome": "triggered", "effect": f["effect"]})
-            for f in sorted(triggered, key=lambda f: _rule_order(f["rule"]))))
+        matched = (("CriteriaPhase", {"number": criteria_phase}),
+                   *(("Cap", {"rule": cap.rule_id, "cap": cap.cap}) for cap in run.caps))
         run.trace.append(TraceStep("decide_phase", "phase", matched, ("Phase", slots)))
 
     rhs.__name__ = "decide_phase"
-    rhs.__doc__ = "safety rules lower the criteria phase: lowest result wins, one flare step"
     return Rule(CriteriaPhase(number=MATCH.criteria_phase),
                 salience=_salience("decide_phase"))(rhs)
 
 
-def _rule_order(rule_id: str) -> int:
-    return int(rule_id[1:])
+def _caution_rule(protocol: Protocol, caution: Caution, position: int) -> Any:
+    salience = _salience("caution", position)
+    if caution.reads_decided_phase:
+        def decided_rhs(engine: Any, phase: int) -> None:
+            """A caution whose trigger reads the decided phase (R5: early for the grade;
+            R9: the return-to-play risk window)."""
+            run: Run = engine.current
+            result = evaluate_trigger(caution.trigger, run.case.with_phase(phase))
+            if not result.outcome:
+                return
+            run.cautions[caution.id] = RuleOutcome(caution, result)
+            slots = {"rule": caution.id}
+            engine.declare(CautionRaised(**slots))
+            evidence = _evidence(result.reasons)
+            matched: tuple[tuple[str, dict[str, Any]], ...] = (("Phase", {"number": phase}),)
+            if evidence:
+                matched += (("Case", evidence),)
+            run.trace.append(TraceStep(caution.id, "caution", matched,
+                                       ("CautionRaised", slots)))
 
+        decided_rhs.__name__ = caution.id
+        return Rule(Phase(number=MATCH.phase), salience=salience)(decided_rhs)
 
-def decided_phase(protocol: Protocol, criteria_phase: int, red_flags: list[SafetyRule]) -> int:
-    """Protocol section 4: every red flag gives a resulting phase and the lowest wins.
-
-    A cap (refer or cap) gives its phase; a flare gives max(protect,
-    criteria phase − 1), applied once however many flare triggers fire.
-    """
-    results = [criteria_phase]
-    lowest = protocol.phases[0].number
-    for rule in red_flags:
-        if rule.effect.kind in ("refer", "cap"):
-            assert rule.effect.cap is not None
-            results.append(min(criteria_phase, protocol.phase_by_id[rule.effect.cap].number))
-        elif rule.effect.kind == "flare":
-            results.append(max(lowest, criteria_phase - 1))
-    return min(results)
-
-
-def _activities_rule(protocol: Protocol) -> Any:
-    def rhs(engine: Any, phase: int) -> None:
+    def input_rhs(engine: Any) -> None:
         run: Run = engine.current
-        allowed, restricted = protocol.activities_at(phase)
-        run.allowed, run.restricted = allowed, restricted
-        slots = {"allowed": len(allowed), "restricted": len(restricted)}
-        engine.declare(Activities(**slots))
-        run.trace.append(TraceStep("activities", "activities", (("Phase", {"number": phase}),),
-                                   ("Activities", {"allowed": list(allowed),
-                                                   "restricted": list(restricted)})))
+        outcome = run.cautions[caution.id]
+        slots = {"rule": caution.id}
+        engine.declare(CautionRaised(**slots))
+        run.trace.append(TraceStep(
+            caution.id, "caution",
+            (("Signals", {f"caution_{caution.id}": True,
+                          **_evidence(outcome.result.reasons)}),),
+            ("CautionRaised", slots)))
 
-    rhs.__name__ = "activities"
-    rhs.__doc__ = "activities of every phase up to the decided one are allowed"
-    return Rule(Phase(number=MATCH.phase), salience=_salience("activities"))(rhs)
+    input_rhs.__name__ = caution.id
+    return Rule(Signals(**{f"caution_{caution.id}": True}), salience=salience)(input_rhs)
+
+
+_ONE_DECIMAL = Decimal("0.1")
+
+
+def compute_plan(protocol: Protocol, case: Case, phase: int, red_flag_fired: bool,
+                 volume_held: bool) -> PlanResult:
+    """Section 6, the plan: the running ceiling of the phase, lowered to the max pain-free
+    speed when that is lower (with its basis); in m/s when the pre-injury max velocity is
+    known (one decimal, half up); the volume advice at ``volume_from_phase`` and above when
+    the last 7 days' figures are given; the re-assessment date; the surveillance dates."""
+    plan = protocol.plan
+    phase_id = protocol.phase_by_number[phase].id
+    ceiling = Decimal(plan.velocity_ceiling_pct[phase_id])
+    speed, _, _, speed_basis = measure_value(plan.running_speed, case)
+    basis = "phase"
+    if speed is not None and speed < ceiling:
+        ceiling, basis = speed, speed_basis or "measured"
+    ceiling = ceiling.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    values = case.assessment.values
+    reference = values.get(plan.pre_injury_velocity)
+    mps = None
+    if reference is not None:
+        mps = (ceiling * to_decimal(reference) / 100).quantize(_ONE_DECIMAL,
+                                                               rounding=ROUND_HALF_UP)
+    figures = tuple((path, values.get(path)) for path in plan.volume_last_7_days
+                    if values.get(path) is not None)
+    targets = tuple((path, values.get(path)) for path in plan.volume_targets
+                    if values.get(path) is not None)
+    advice = None
+    if phase >= protocol.phase_by_id[plan.volume_from_phase].number and figures:
+        advice = "hold" if volume_held else "increase_gradually"
+    date = case.assessment.assessment_date
+    retests = tuple(date + dt.timedelta(weeks=weeks) for weeks in protocol.surveillance.weeks)
+    play = protocol.phases[-1].number
+    if red_flag_fired:
+        reassess = date + dt.timedelta(days=plan.red_flag_reassess_days)
+    elif phase == play:
+        reassess = retests[0]
+    else:
+        reassess = date + dt.timedelta(days=plan.reassess_days[phase_id])
+    return PlanResult(
+        max_velocity_pct=ceiling, basis=basis,
+        pain_free_speed_pct=speed, pain_free_speed_basis=speed_basis if speed is not None
+        else None,
+        max_velocity_mps=mps, volume_advice=advice, volume_figures=figures,
+        volume_targets=targets, reassess_by=reassess,
+        retests=retests if phase == play else ())
+
+
+def _plan_rule(protocol: Protocol) -> Any:
+    hold_cautions = frozenset(protocol.plan.volume_hold_cautions)
+
+    def rhs(engine: Any, phase: int) -> None:
+        """Section 6: activities of the injury's region up to the decided phase, and the
+        running plan."""
+        run: Run = engine.current
+        case = run.case
+        region = case.assessment.region
+        run.allowed, run.restricted = protocol.activities_at(phase, region)
+        red_flag_fired = any(o.result.outcome for o in run.red_flags.values())
+        volume_held = any(cid in hold_cautions for cid in run.cautions)
+        plan = compute_plan(protocol, case, phase, red_flag_fired, volume_held)
+        run.plan = plan
+        slots: dict[str, Any] = {
+            "max_velocity_pct": float(plan.max_velocity_pct), "basis": plan.basis,
+            "reassess_by": plan.reassess_by.isoformat(),
+            "allowed": len(run.allowed), "restricted": len(run.restricted)}
+        if plan.volume_advice:
+            slots["volume"] = plan.volume_advice
+        engine.declare(PlanFact(**slots))
+        matched = [("Phase", {"number": phase}), ("Case", {"region": region})]
+        if red_flag_fired:
+            matched.append(("Signals", {"red_flag_fired": True}))
+        if volume_held:
+            matched.append(("CautionRaised", {"rule": sorted(hold_cautions & set(run.cautions))[0]}))
+        run.trace.append(TraceStep("plan", "plan", tuple(matched), ("Plan", slots)))
+
+    rhs.__name__ = "plan"
+    return Rule(Phase(number=MATCH.phase), salience=_salience("plan"))(rhs)
 
 
 def _build_engine_class(protocol: Protocol) -> type:
-    rules: dict[str, Callable[..., Any]] = {}
-    for position, criterion in enumerate(protocol.criteria):
-        rules[criterion.id] = _criterion_rule(criterion, position)
-    for position, rule in enumerate(protocol.safety_rules):
-        rules[rule.id] = _safety_rule(rule, position)
-    for position, gate in enumerate(protocol.gates):
-        rules[gate.id] = _gate_rule(protocol, gate.id, position)
-    rules["criteria_phase"] = _criteria_phase_rule(protocol)
+    rules: dict[str, Callable[..., Any]] = {"criteria": _criteria_rule(protocol)}
+    for number in range(1, len(protocol.phases) + 1):
+        rules[f"criteria_phase_{protocol.phase_by_number[number].id}"] = \
+            _criteria_phase_rule(protocol, number)
+    rules["screen"] = _screen_rule(protocol)
+    for position, flag in enumerate(protocol.red_flags):
+        rules[f"flag_{flag.id}"] = _red_flag_rule(protocol, flag, position)
+    for position, hold in enumerate(protocol.holds):
+        rules[f"hold_{hold.id}"] = _hold_rule(protocol, hold, position)
     rules["decide_phase"] = _decide_phase_rule(protocol)
-    rules["activities"] = _activities_rule(protocol)
+    for position, caution in enumerate(protocol.cautions):
+        rules[f"caution_{caution.id}"] = _caution_rule(protocol, caution, position)
+    rules["plan"] = _plan_rule(protocol)
     namespace: dict[str, Any] = {"__doc__": f"Rule network of protocol {protocol.id}",
                                  "__strategy__": _SalienceOrder, "current": None, **rules}
     return type("ProtocolEngine", (KnowledgeEngine,), namespace)

@@ -29,6 +29,7 @@ class FieldKind(StrEnum):
     NUMBER = "number"
     BOOLEAN = "boolean"
     BILATERAL = "bilateral"
+    REVIEW = "review"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,17 @@ class InputField:
     required: bool = False
     min_length: int | None = None
     max_length: int | None = None
+    pattern: str | None = None
+    """For text: a regular expression the whole value must match (``athlete.id``)."""
+    pattern_text: str = ""
+    """The pattern in words, for error messages and forms."""
+    reference_minimum: float | None = None
+    """The smallest value this field may take when it is a reference other values are
+    divided by (the uninjured side of a bilateral measure, a pre-injury figure); a value
+    below it is refused, because the ratio to it would be meaningless (section 7)."""
+    zero_reference_allowed: bool = False
+    """A reference of exactly 0 is allowed (section 3.1: an exposure reference of 0 makes
+    that part met)."""
     help: str = ""
 
     @property
@@ -73,7 +85,12 @@ class InputField:
             return "true or false"
         if self.kind is FieldKind.DATE:
             return "an ISO date (YYYY-MM-DD)"
+        if self.kind is FieldKind.REVIEW:
+            return ("an object {date, management, by}: date an ISO date, management one of "
+                    + ", ".join(REVIEW_MANAGEMENT) + ", by the physician (optional)")
         if self.kind is FieldKind.TEXT:
+            if self.pattern_text:
+                return f"{self.min_length or 0}–{self.max_length} characters: {self.pattern_text}"
             if self.max_length is not None:
                 return f"{self.min_length or 0}–{self.max_length} characters"
             return "text"
@@ -128,14 +145,28 @@ PHASE_IDS: Final[tuple[str, ...]] = get_args(PhaseId)
 ProfileId = Literal["standard", "conservative"]
 PROFILE_IDS: Final[tuple[str, ...]] = get_args(ProfileId)
 TECHNIQUE_RATINGS: Final = ("posture", "pelvic_control", "foot_strike", "shin_angle", "arm_action")
+ReviewManagement = Literal["conservative", "surgical"]
+REVIEW_MANAGEMENT: Final[tuple[str, ...]] = get_args(ReviewManagement)
+"""How a physician's review decided to manage the injury (R11, section 4.1)."""
+
+ATHLETE_ID_PATTERN: Final = r"^[A-Za-z0-9._-]{1,64}$"
+"""``athlete.id``: ASCII letters, digits, ``-``, ``_``, ``.``; no space, no ``/`` (section 7).
+The same id is a URL path segment and a file name, so it must never need escaping."""
+ATHLETE_ID_RULE: Final = ("ASCII letters, digits, '-', '_' and '.' only (no spaces, no '/'; "
+                          "names carry any script)")
+ISO_DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+"""An ISO date is a JSON string ``YYYY-MM-DD`` and nothing else (no time, no number)."""
 
 _K = FieldKind
 _NRS = {"kind": _K.INTEGER, "unit": "NRS", "minimum": 0, "maximum": 10}
-_NEWTONS = {"kind": _K.BILATERAL, "unit": "N", "minimum": 0, "maximum": 2000}
-_DEGREES = {"kind": _K.BILATERAL, "unit": "°", "minimum": 0, "maximum": 180}
-_CENTIMETRES = {"kind": _K.BILATERAL, "unit": "cm", "minimum": 0, "maximum": 1500}
+_BILATERAL = {"kind": _K.BILATERAL, "reference_minimum": 1}
+_NEWTONS = {**_BILATERAL, "unit": "N", "minimum": 0, "maximum": 2000}
+_CENTIMETRES = {**_BILATERAL, "unit": "cm", "minimum": 0, "maximum": 1500}
+_REPS = {**_BILATERAL, "unit": "reps", "minimum": 0, "maximum": 200, "integer": True}
 _RATING = {"kind": _K.INTEGER, "unit": "0–2", "minimum": 0, "maximum": 2,
            "help": "0 poor, 1 acceptable, 2 good"}
+_METRES_7D = {"kind": _K.NUMBER, "unit": "m", "minimum": 0, "maximum": 100000}
+_VELOCITY = {"kind": _K.NUMBER, "unit": "m/s", "minimum": 0, "maximum": 13}
 
 
 def _field(path: str, label: str, **spec: object) -> InputField:
@@ -144,7 +175,8 @@ def _field(path: str, label: str, **spec: object) -> InputField:
 
 INPUT_FIELDS: Final[tuple[InputField, ...]] = (
     # athlete
-    _field("athlete.id", "Athlete id", kind=_K.TEXT, required=True, min_length=1, max_length=64),
+    _field("athlete.id", "Athlete id", kind=_K.TEXT, required=True, min_length=1, max_length=64,
+           pattern=ATHLETE_ID_PATTERN, pattern_text=ATHLETE_ID_RULE),
     _field("athlete.name", "Name", kind=_K.TEXT, max_length=200),
     _field("athlete.sport", "Sport", kind=_K.TEXT, max_length=200),
     _field("athlete.position", "Position", kind=_K.TEXT, max_length=200),
@@ -162,43 +194,69 @@ INPUT_FIELDS: Final[tuple[InputField, ...]] = (
     _field("injury.tendon_involved", "Tendon involved", kind=_K.BOOLEAN),
     _field("injury.previous_same_site", "Previous injuries at the same site", kind=_K.INTEGER,
            minimum=0, maximum=20),
+    _field("injury.physician_review", "Physician review", kind=_K.REVIEW,
+           help="a physician's review of a tendon or grade 4 injury (R11): its date (between "
+                "the injury and the assessment), the management decided, and by whom"),
     # assessment
     _field("assessment.date", "Assessment date", kind=_K.DATE, required=True),
     _field("assessment.assessor", "Assessor", kind=_K.TEXT, max_length=200),
     _field("assessment.profile", "Profile", kind=_K.CHOICE, choices=PROFILE_IDS,
            help="default standard"),
-    # previous
-    _field("previous.phase", "Last signed phase", kind=_K.CHOICE, choices=PHASE_IDS),
+    # previous: the last signed phase of this injury episode (section 2.1)
+    _field("previous.phase", "Last signed phase", kind=_K.CHOICE, choices=PHASE_IDS,
+           help="the phase a clinician last signed for this injury; give previous.date with it"),
+    _field("previous.date", "Date of the signed assessment", kind=_K.DATE,
+           help="the date of the assessment that sign-off belongs to; between the injury and "
+                "this assessment"),
     # pain (NRS 0–10)
     _field("pain.rest", "Pain at rest", **_NRS),
     _field("pain.walking", "Pain walking", **_NRS),
     _field("pain.palpation", "Pain on palpation", **_NRS),
     _field("pain.isometric", "Pain on submaximal isometric", **_NRS),
     _field("pain.stretch", "Pain on stretch", **_NRS),
-    _field("pain.exercise", "Pain during exercise", **_NRS),
+    _field("pain.exercise", "Pain during rehabilitation exercise", **_NRS),
     _field("pain.running", "Pain during running", **_NRS),
     _field("pain.sprint", "Pain sprinting", **_NRS),
     _field("pain.next_morning", "Pain the morning after loading", **_NRS,
            help="symptoms the morning after the last loading session"),
     # signs
     _field("signs.swelling_increasing", "Swelling increasing", kind=_K.BOOLEAN),
+    _field("signs.dvt_suspected", "Deep-vein thrombosis suspected", kind=_K.BOOLEAN,
+           help="calf swelling or pitting oedema, tenderness along the deep veins, recent long "
+                "travel or immobilisation"),
+    _field("signs.avulsion_suspected", "Avulsion suspected", kind=_K.BOOLEAN,
+           help="palpable gap, extensive bruising, pain on sitting, weakness out of proportion"),
     # function
     _field("function.gait_normal", "Normal gait", kind=_K.BOOLEAN),
     _field("function.single_leg_squat_pain_free", "Pain-free single-leg squat", kind=_K.BOOLEAN),
+    _field("function.single_leg_heel_raise_pain_free", "Pain-free single-leg heel raise",
+           kind=_K.BOOLEAN),
     # running
-    _field("running.max_pain_free_speed_pct", "Max pain-free running speed", kind=_K.NUMBER,
-           unit="%", minimum=0, maximum=100, help="% of self-rated maximum"),
+    _field("running.max_pain_free_speed_pct", "Max pain-free running speed, self-rated",
+           kind=_K.NUMBER, unit="%", minimum=0, maximum=100,
+           help="% of the athlete's maximum, as the athlete rates it"),
+    _field("running.max_pain_free_velocity_mps", "Max pain-free running velocity, measured",
+           **_VELOCITY, help="measured by GPS or timing gates"),
     # strength
     _field("strength.isometric_90_90", "Isometric knee flexion 90/90", **_NEWTONS),
     _field("strength.isometric_90_20", "Isometric knee flexion 90/20", **_NEWTONS),
     _field("strength.nordic_n", "Nordic eccentric force", **_NEWTONS),
-    _field("strength.heel_raise_reps", "Single-leg heel raises", kind=_K.BILATERAL, unit="reps",
-           minimum=0, maximum=200, integer=True),
+    _field("strength.nordic_pre_injury_n", "Nordic force before the injury", kind=_K.NUMBER,
+           unit="N", minimum=0, maximum=2000, reference_minimum=1,
+           help="the injured side before the injury: the reference of C407"),
+    _field("strength.heel_raise_reps", "Single-leg heel raises, knee straight", **_REPS),
+    _field("strength.heel_raise_bent_knee_reps", "Single-leg heel raises, knee bent ~45°",
+           **_REPS, help="soleus-biased"),
     # flexibility
-    _field("flexibility.passive_slr_deg", "Passive straight-leg raise", **_DEGREES),
-    _field("flexibility.ake_deg", "Active knee extension", **_DEGREES,
-           help="degrees of range; higher = more range"),
+    _field("flexibility.passive_slr_deg", "Passive straight-leg raise", **_BILATERAL, unit="°",
+           minimum=0, maximum=180, help="degrees of hip flexion, knee straight"),
+    _field("flexibility.ake_deg", "Active knee extension", **_BILATERAL, unit="°",
+           minimum=0, maximum=90,
+           help="degrees of knee extension from the 90°/90° start: 0 = knee still at 90° "
+                "flexion, 90 = fully straight (not the included angle)"),
     _field("flexibility.ake_discomfort", "Discomfort on active knee extension", kind=_K.BOOLEAN),
+    _field("flexibility.knee_to_wall_cm", "Knee-to-wall", **_BILATERAL, unit="cm", minimum=0,
+           maximum=30, help="centimetres from toe to wall (ankle dorsiflexion)"),
     _field("flexibility.h_test_insecurity", "Askling H-test insecurity", kind=_K.NUMBER,
            unit="0–100", minimum=0, maximum=100),
     # hop
@@ -213,23 +271,55 @@ INPUT_FIELDS: Final[tuple[InputField, ...]] = (
     _field("technique.arm_action", "Arm action", **_RATING),
     _field("technique.stable_under_fatigue", "Technique stable under fatigue", kind=_K.BOOLEAN),
     # sprint
-    _field("sprint.max_velocity_mps", "Max sprint velocity", kind=_K.NUMBER, unit="m/s",
-           minimum=0, maximum=13),
-    _field("sprint.pre_injury_max_velocity_mps", "Pre-injury max velocity", kind=_K.NUMBER,
-           unit="m/s", minimum=0, maximum=13, help="must be above 0: it is the reference"),
+    _field("sprint.max_velocity_mps", "Max sprint velocity", **_VELOCITY),
+    _field("sprint.pre_injury_max_velocity_mps", "Pre-injury max velocity", **_VELOCITY,
+           reference_minimum=1, help="the reference the current velocities are compared with"),
     _field("sprint.gct_asymmetry_pct", "Ground-contact-time asymmetry", kind=_K.NUMBER, unit="%",
-           minimum=0, maximum=100),
-    _field("sprint.repeated_sprint_passed", "Repeated-sprint test passed", kind=_K.BOOLEAN),
-    _field("sprint.deceleration_passed", "Deceleration test passed", kind=_K.BOOLEAN),
+           minimum=0, maximum=100,
+           help="at ≥ 90 % of max velocity, optical system or IMU"),
+    _field("sprint.repeated_sprint_passed", "Repeated-sprint test passed", kind=_K.BOOLEAN,
+           help="6 × 30 m, one every 20 s, pain-free, sprint decrement ≤ 10 %"),
+    _field("sprint.deceleration_passed", "Deceleration test passed", kind=_K.BOOLEAN,
+           help="20-m sprint at ≥ 90 % then a stop within 5 m (or a 505 test), pain-free, "
+                "without loss of control"),
     # training
     _field("training.full_team_sessions", "Full team sessions completed", kind=_K.INTEGER,
            minimum=0, maximum=100),
     # readiness
     _field("readiness.confidence", "Athlete confidence", kind=_K.NUMBER, unit="0–100",
            minimum=0, maximum=100),
+    # exposure: running load from GPS or timing data (C504, R14, the plan)
+    _field("exposure.hsr_m_7d", "High-speed running, last 7 days", **_METRES_7D,
+           help="metres above 5.5 m/s"),
+    _field("exposure.sprint_m_7d", "Sprinting, last 7 days", **_METRES_7D,
+           help="metres above 7.0 m/s"),
+    _field("exposure.hsr_m_prior_7d", "High-speed running, the 7 days before", **_METRES_7D),
+    _field("exposure.sprint_m_prior_7d", "Sprinting, the 7 days before", **_METRES_7D),
+    _field("exposure.pre_injury_hsr_m_7d", "High-speed running, usual week before the injury",
+           **_METRES_7D, reference_minimum=1, zero_reference_allowed=True),
+    _field("exposure.pre_injury_sprint_m_7d", "Sprinting, usual week before the injury",
+           **_METRES_7D, reference_minimum=1, zero_reference_allowed=True),
+    _field("exposure.running_load_restored", "Usual running load completed (attested)",
+           kind=_K.BOOLEAN,
+           help="the clinician attests that the usual weekly running and sprint volume was "
+                "completed (for clinics without GPS or timing data)"),
 )
 
+REVIEW_SUBFIELDS: Final[dict[str, InputField]] = {
+    "date": _field("injury.physician_review.date", "Date of the review", kind=_K.DATE,
+                   required=True),
+    "management": _field("injury.physician_review.management", "Management decided",
+                         kind=_K.CHOICE, choices=REVIEW_MANAGEMENT, required=True),
+    "by": _field("injury.physician_review.by", "Reviewing physician", kind=_K.TEXT,
+                 max_length=200),
+}
+"""The parts of ``injury.physician_review``; protocol conditions may read them by path."""
+
 FIELDS_BY_PATH: Final[dict[str, InputField]] = {field.path: field for field in INPUT_FIELDS}
+
+READABLE_FIELDS: Final[dict[str, InputField]] = {
+    **FIELDS_BY_PATH, **{f.path: f for f in REVIEW_SUBFIELDS.values()}}
+"""Every path a protocol condition may read: the fields, and the parts of the review."""
 
 GROUPS: Final[tuple[str, ...]] = tuple(dict.fromkeys(field.group for field in INPUT_FIELDS))
 """The top-level JSON objects, in the order of section 7."""

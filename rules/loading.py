@@ -5,8 +5,8 @@ A clinic file is a complete protocol document (export the default with
 every problem names the entry it is in, by id where the entry has one::
 
     criteria.C302.parts.0.threshold: must be a number (got 'ninety')
-    safety_rules.R3: missing (every criterion, safety rule, profile and
-    activity of the default protocol must be present)
+    red_flags.R3: missing (every criterion, red flag, hold, caution, profile
+    and activity of the default protocol must be present)
 
 Thresholds, wording, sources may change and criteria, safety rules and
 activities may be added; the ids of the clinical contract may not disappear,
@@ -28,8 +28,8 @@ from rules.protocol import Protocol, _SemanticProblems
 
 DEFAULT_PROTOCOL_RESOURCE = "data/default_protocol.json"
 
-_LISTS_WITH_IDS = {"criteria", "safety_rules", "activities", "profiles", "phases", "gates",
-                   "sources"}
+_LISTS_WITH_IDS = {"criteria", "red_flags", "holds", "cautions", "activities", "profiles",
+                   "phases", "gates", "sources"}
 
 
 @cache
@@ -132,9 +132,9 @@ def _missing_contract_ids(document: dict[str, Any]) -> list[Problem]:
     """The ids of the default protocol that ``document`` leaves out."""
     contract = default_protocol()
     problems: list[Problem] = []
-    note = ("missing (every criterion, safety rule, profile and activity of the default "
-            "protocol must be present)")
-    for collection in ("criteria", "safety_rules", "activities", "profiles"):
+    note = ("missing (every criterion, red flag, hold, caution, profile and activity of the "
+            "default protocol must be present)")
+    for collection in ("criteria", "red_flags", "holds", "cautions", "activities", "profiles"):
         entries = document.get(collection)
         have = {entry.get("id") for entry in entries if isinstance(entry, dict)} if isinstance(
             entries, list) else set()
