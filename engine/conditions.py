@@ -24,9 +24,11 @@ percentage rounded half up to one decimal before it is compared.
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from engine.assessment import Assessment, Bilateral
 from engine.measures import (
@@ -147,8 +149,7 @@ def day_floors(case: Case) -> Floors:
     return Floors(days, days + floors.play_after_sprint, grade is not None, tuple(applied))
 
 
-@dataclass(frozen=True, slots=True)
-class PartResult:
+class PartResult(NamedTuple):
     """The outcome of one condition: the value it measured against its threshold."""
 
     condition: Condition
@@ -170,7 +171,7 @@ class PartResult:
         return self.outcome is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CriterionResult:
     criterion: Criterion
     status: Status
@@ -203,8 +204,7 @@ class CriterionResult:
         return CriterionResult(self.criterion, "carried_forward", self.parts, self.attestation)
 
 
-@dataclass(frozen=True, slots=True)
-class TriggerResult:
+class TriggerResult(NamedTuple):
     outcome: bool | None
     parts: tuple[PartResult, ...]
     missing: tuple[str, ...]
@@ -271,11 +271,64 @@ def evaluate_trigger(trigger: Trigger, case: Case) -> TriggerResult:
 
 def evaluate_condition(condition: Condition, case: Case) -> PartResult:
     """One condition; a part whose inputs are missing falls back to its ``fallback``."""
-    result = _evaluate_one(condition, case)
+    result = _compiled(condition)(case)
     if result.outcome is None and condition.fallback is not None and result.missing:
-        fallback = evaluate_condition(condition.fallback, case)
-        return fallback
+        return evaluate_condition(condition.fallback, case)
     return result
+
+
+_COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
+            "==": operator.eq, "!=": operator.ne}
+_COMPILED: dict[int, tuple[Condition, Callable[[Case], PartResult]]] = {}
+
+
+def _compiled(condition: Condition) -> Callable[[Case], PartResult]:
+    """The condition's evaluator, built once per condition of a loaded protocol."""
+    entry = _COMPILED.get(id(condition))
+    if entry is None or entry[0] is not condition:
+        entry = _COMPILED[id(condition)] = (condition, _compile(condition))
+    return entry[1]
+
+
+def _compile(condition: Condition) -> Callable[[Case], PartResult]:
+    """A fast path for the common shapes (a field against a fixed threshold, a limb
+    symmetry index); everything else takes the general path. Both compare exactly as
+    section 3.1 says: integers and the shortest decimal of a float compare the same way as
+    their decimals; percentages are rounded half up to one decimal first, in decimals."""
+    op, threshold, measure = condition.op, condition.threshold, condition.measure
+    static = not isinstance(threshold, ProfileLimit | CaseValue) and op in _COMPARE \
+        and condition.if_missing is None
+    compare = _COMPARE.get(op)
+    path = condition.field
+    basis = condition.basis
+    if static and measure == "value" and path is not None:
+        field = READABLE_FIELDS.get(path)
+        if field is not None and not field.is_percentage:
+            assert compare is not None
+
+            def value_part(case: Case) -> PartResult:
+                raw = case.assessment.values.get(path)
+                if raw is None:
+                    return PartResult(condition, None, None, threshold, (path,), (), basis)
+                return PartResult(condition, bool(compare(raw, threshold)), raw, threshold,
+                                  (), ((path, raw),), basis)
+
+            return value_part
+    if static and measure == "lsi" and path is not None and not isinstance(threshold, bool):
+        assert compare is not None
+        limit = to_decimal(threshold)  # type: ignore[arg-type]
+
+        def lsi_part(case: Case) -> PartResult:
+            raw = case.assessment.values.get(path)
+            if raw is None:
+                return PartResult(condition, None, None, threshold, (path,), (), basis)
+            value = limb_symmetry_index(raw.injured, raw.uninjured)
+            return PartResult(condition, bool(compare(value, limit)), value, threshold, (),
+                              ((path, {"injured": raw.injured, "uninjured": raw.uninjured}),),
+                              basis)
+
+        return lsi_part
+    return lambda case: _evaluate_one(condition, case)
 
 
 def _evaluate_one(condition: Condition, case: Case) -> PartResult:

@@ -257,19 +257,26 @@ class Evaluator:
         }
 
     def _part(self, part: PartResult) -> dict[str, Any]:
+        condition = part.condition
         return {
-            "label": condition_label(part.condition),
+            "label": condition_label(condition),
+            "measure": condition.measure,
+            "op": condition.op,
             "value": _json(part.value),
             "threshold": _json(part.threshold),
             "value_text": measured_text(part),
             "threshold_text": threshold_text(part),
             "outcome": "not_assessed" if part.outcome is None else (
                 "passed" if part.outcome else "failed"),
-            "basis": part.basis,
         }
 
     def _criterion(self, result: CriterionResult) -> dict[str, Any]:
         criterion = result.criterion
+        if result.status == "not_applicable":
+            return {"id": criterion.id, "name": criterion.name, "gate": criterion.gate,
+                    "region": criterion.region, "status": result.status, "value": None,
+                    "threshold": None, "basis": None, "sources": list(criterion.sources),
+                    "missing": [], "parts": []}
         shown = list(result.parts)
         if result.attestation is not None:
             shown.append(result.attestation)
@@ -277,18 +284,13 @@ class Evaluator:
         if len(parts) == 1:
             value, threshold = parts[0]["value"], parts[0]["threshold"]
         else:
-            keys = _unique_labels([p["label"] for p in parts])
-            value = {key: p["value"] for key, p in zip(keys, parts, strict=True)}
-            threshold = {key: p["threshold"] for key, p in zip(keys, parts, strict=True)}
-        inputs: dict[str, Any] = {}
-        for part in shown:
-            inputs.update(part.inputs)
+            value = [p["value"] for p in parts]
+            threshold = [p["threshold"] for p in parts]
         return {
             "id": criterion.id, "name": criterion.name, "gate": criterion.gate,
             "region": criterion.region, "status": result.status, "value": value,
             "threshold": threshold, "basis": result.basis, "sources": list(criterion.sources),
-            "needs": needs_sentence(result), "missing": list(result.missing),
-            "inputs": _json(inputs), "parts": parts,
+            "missing": list(result.missing), "parts": parts,
         }
 
     def _gate(self, gate_id: str, name: str, number: int, run: Run) -> dict[str, Any]:
@@ -400,16 +402,6 @@ def _because(parts: list[dict[str, Any]]) -> str:
         thresholds.append(part["threshold_text"])
     return "; ".join(f"{label} {value} ({' and '.join(thresholds)})"
                      for label, (value, thresholds) in merged.items())
-
-
-def _unique_labels(labels: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    unique = []
-    for label in labels:
-        count = seen.get(label, 0)
-        seen[label] = count + 1
-        unique.append(label if count == 0 else f"{label} ({count + 1})")
-    return unique
 
 
 def _json(value: Any) -> Any:

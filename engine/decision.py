@@ -52,14 +52,14 @@ class PartFinding(_Model):
     """One measurable part of a criterion or a trigger."""
 
     label: str
+    measure: str = Field(description="lsi, ratio, value … (protocol.md section 3)")
+    op: str
     value: Any = Field(description="What was compared (percentages rounded to 0.1); null "
                                    "when not assessed")
     threshold: Any = Field(description="The threshold, profile limits and references resolved")
     value_text: str
     threshold_text: str
     outcome: Literal["passed", "failed", "not_assessed"]
-    basis: str | None = Field(default=None, description="measured, self_rated or attested, "
-                                                        "when the quantity has more than one")
 
 
 class CriterionFinding(_Model):
@@ -68,16 +68,15 @@ class CriterionFinding(_Model):
     gate: str
     region: str
     status: Literal["met", "unmet", "not_assessed", "not_applicable", "carried_forward"]
-    value: Any = Field(description="The measured value; an object by part label for "
-                                   "criteria with several parts")
+    value: Any = Field(description="The measured value; a list in part order for criteria "
+                                   "with several parts (null when not applicable)")
     threshold: Any = Field(description="The threshold, shaped like value")
     basis: str | None = Field(description="speed and load criteria: measured, self_rated or "
                                           "attested")
     sources: list[str] = Field(description="Source ids of the protocol")
-    needs: str | None = Field(description="What it needs to pass, when it does not")
     missing: list[str] = Field(description="Input fields it needed that were not assessed")
-    inputs: dict[str, Any] = Field(description="The input values it read, by field path")
-    parts: list[PartFinding]
+    parts: list[PartFinding] = Field(description="Each part with its measurement (empty when "
+                                                 "not applicable)")
 
 
 class GateFinding(_Model):

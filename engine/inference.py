@@ -267,7 +267,7 @@ class Inference:
         previous = case.previous_phase
         with self._lock:
             engine = self._engine
-            engine.current = run
+            engine.current = engine.context.run = run
             try:
                 engine.reset()
                 engine.declare(CaseFact(region=case.assessment.region,
@@ -277,7 +277,7 @@ class Inference:
                                         input_sha256=case.assessment.input_sha256))
                 engine.run()
             finally:
-                engine.current = None
+                engine.current = engine.context.run = None
         if run.phase is None or run.plan is None:  # pragma: no cover - a bug in the network
             raise RuntimeError("the rule network did not reach a phase and a plan")
         return run
@@ -331,24 +331,28 @@ def _criteria_rule(protocol: Protocol) -> Any:
     return Rule(AS.case_fact << CaseFact(), salience=_salience("criteria"))(rhs)
 
 
-def _criteria_phase_rule(protocol: Protocol, number: int) -> Any:
-    """Section 2: the criteria phase is k when gates G1…G(k−1) pass and Gk does not."""
+def _criteria_phase_rule(protocol: Protocol) -> Any:
     gate_ids = tuple(gate.id for gate in protocol.gates)
-    pattern = {gate_id: True for gate_id in gate_ids[:number - 1]}
-    if number <= len(gate_ids):
-        pattern[gate_ids[number - 1]] = False
-    phase = protocol.phase_by_number[number]
 
-    def rhs(engine: Any) -> None:
+    def rhs(engine: Any, **passed: bool) -> None:
+        """Section 2: the highest phase k such that every gate G1…G(k−1) is passed (gates
+        are cumulative)."""
         run: Run = engine.current
+        number = 1
+        for gate_id in gate_ids:
+            if not passed[gate_id]:
+                break
+            number += 1
         run.criteria_phase = number
-        slots = {"number": number, "id": phase.id}
+        slots = {"number": number, "id": protocol.phase_by_number[number].id}
         engine.declare(CriteriaPhase(**slots))
-        run.trace.append(TraceStep(f"criteria_phase_{phase.id}", "phase",
-                                   (("Gates", dict(pattern)),), ("CriteriaPhase", slots)))
+        run.trace.append(TraceStep("criteria_phase", "phase",
+                                   (("Gates", {g: passed[g] for g in gate_ids}),),
+                                   ("CriteriaPhase", slots)))
 
-    rhs.__name__ = f"criteria_phase_{phase.id}"
-    return Rule(Gates(**pattern), salience=_salience("criteria_phase", number))(rhs)
+    rhs.__name__ = "criteria_phase"
+    return Rule(Gates(**{gate_id: getattr(MATCH, gate_id) for gate_id in gate_ids}),
+                salience=_salience("criteria_phase"))(rhs)
 
 
 def _screen_rule(protocol: Protocol) -> Any:
@@ -356,12 +360,14 @@ def _screen_rule(protocol: Protocol) -> Any:
     input_cautions = [c for c in protocol.cautions if not c.reads_decided_phase]
     triggered_holds = [h for h in protocol.holds if h.trigger is not None]
 
-    def rhs(engine: Any, case_fact: Any) -> None:
+    def rhs(engine: Any, criteria_phase: int) -> None:
         """Section 4: every trigger that does not read the decided phase, and 4.3: which
         screening fields of the region are not recorded."""
         run: Run = engine.current
         case = run.case
-        slots: dict[str, Any] = {}
+        previous = case.previous_phase
+        slots: dict[str, Any] = {"criteria_phase": criteria_phase, "previous": previous or 0,
+                                 "same_day": previous is not None and case.previous_same_day}
         for flag in protocol.red_flags:
             outcome = RuleOutcome(flag, evaluate_trigger(flag.trigger, case))
             run.red_flags[flag.id] = outcome
@@ -386,11 +392,12 @@ def _screen_rule(protocol: Protocol) -> Any:
         engine.declare(Signals(**slots))
         run.trace.append(TraceStep(
             "screen", "screen",
-            (("Case", {"input_sha256": case_fact["input_sha256"], "region": region}),),
+            (("CriteriaPhase", {"number": criteria_phase}),
+             ("Case", {"region": region, "previous": previous or 0})),
             ("Signals", {**slots, "screening_missing": [f for f, _ in missing]})))
 
     rhs.__name__ = "screen"
-    return Rule(AS.case_fact << CaseFact(), salience=_salience("screen"))(rhs)
+    return Rule(CriteriaPhase(number=MATCH.criteria_phase), salience=_salience("screen"))(rhs)
 
 
 def _red_flag_rule(protocol: Protocol, flag: RedFlag, position: int) -> Any:
@@ -422,9 +429,8 @@ def _red_flag_rule(protocol: Protocol, flag: RedFlag, position: int) -> Any:
 
     rhs.__name__ = flag.id
     rhs.__doc__ = f"{flag.id} {flag.name}"
-    return Rule(Signals(**{f"flag_{flag.id}": True}),
-                CriteriaPhase(number=MATCH.criteria_phase),
-                CaseFact(previous=MATCH.previous),
+    return Rule(Signals(**{f"flag_{flag.id}": True}, criteria_phase=MATCH.criteria_phase,
+                        previous=MATCH.previous),
                 salience=_salience("red_flag", position))(rhs)
 
 
@@ -484,7 +490,7 @@ def _hold_rule(protocol: Protocol, hold: Hold, position: int) -> Any:
             record(engine, cap, ends, [("Case", {"previous": previous, "same_day": same_day})])
 
         step_rhs.__name__ = hold.id
-        return Rule(CaseFact(previous=MATCH.previous, same_day=MATCH.same_day),
+        return Rule(Signals(previous=MATCH.previous, same_day=MATCH.same_day),
                     salience=salience)(step_rhs)
 
     def screening_rhs(engine: Any, first: int, criteria_phase: int) -> None:
@@ -499,8 +505,7 @@ def _hold_rule(protocol: Protocol, hold: Hold, position: int) -> Any:
                 ("CriteriaPhase", {"number": criteria_phase})], missing=missing)
 
     screening_rhs.__name__ = hold.id
-    return Rule(Signals(screening_first=MATCH.first),
-                CriteriaPhase(number=MATCH.criteria_phase),
+    return Rule(Signals(screening_first=MATCH.first, criteria_phase=MATCH.criteria_phase),
                 TEST(lambda first, criteria_phase: 0 < first <= criteria_phase),
                 salience=salience)(screening_rhs)
 
@@ -519,21 +524,33 @@ def _decide_phase_rule(protocol: Protocol) -> Any:
         run.trace.append(TraceStep("decide_phase", "phase", matched, ("Phase", slots)))
 
     rhs.__name__ = "decide_phase"
-    return Rule(CriteriaPhase(number=MATCH.criteria_phase),
+    return Rule(Signals(criteria_phase=MATCH.criteria_phase),
                 salience=_salience("decide_phase"))(rhs)
 
 
-def _caution_rule(protocol: Protocol, caution: Caution, position: int) -> Any:
+class _Context:
+    """The run under way, for the conditions of a rule's left-hand side (TEST) that read
+    the protocol's data; set by :meth:`Inference.run` under its lock."""
+
+    run: Run | None = None
+
+
+def _caution_rule(protocol: Protocol, caution: Caution, position: int,
+                  context: _Context) -> Any:
     salience = _salience("caution", position)
     if caution.reads_decided_phase:
+        def fires(phase: int) -> bool:
+            assert context.run is not None
+            result = evaluate_trigger(caution.trigger, context.run.case.with_phase(phase))
+            if result.outcome:
+                context.run.cautions[caution.id] = RuleOutcome(caution, result)
+            return bool(result.outcome)
+
         def decided_rhs(engine: Any, phase: int) -> None:
             """A caution whose trigger reads the decided phase (R5: early for the grade;
-            R9: the return-to-play risk window)."""
+            R9: the return-to-play risk window); it fires only when its trigger holds."""
             run: Run = engine.current
-            result = evaluate_trigger(caution.trigger, run.case.with_phase(phase))
-            if not result.outcome:
-                return
-            run.cautions[caution.id] = RuleOutcome(caution, result)
+            result = run.cautions[caution.id].result
             slots = {"rule": caution.id}
             engine.declare(CautionRaised(**slots))
             evidence = _evidence(result.reasons)
@@ -544,7 +561,7 @@ def _caution_rule(protocol: Protocol, caution: Caution, position: int) -> Any:
                                        ("CautionRaised", slots)))
 
         decided_rhs.__name__ = caution.id
-        return Rule(Phase(number=MATCH.phase), salience=salience)(decided_rhs)
+        return Rule(Phase(number=MATCH.phase), TEST(fires), salience=salience)(decided_rhs)
 
     def input_rhs(engine: Any) -> None:
         run: Run = engine.current
@@ -643,18 +660,18 @@ def _plan_rule(protocol: Protocol) -> Any:
 
 def _build_engine_class(protocol: Protocol) -> type:
     rules: dict[str, Callable[..., Any]] = {"criteria": _criteria_rule(protocol)}
-    for number in range(1, len(protocol.phases) + 1):
-        rules[f"criteria_phase_{protocol.phase_by_number[number].id}"] = \
-            _criteria_phase_rule(protocol, number)
+    rules["criteria_phase"] = _criteria_phase_rule(protocol)
     rules["screen"] = _screen_rule(protocol)
     for position, flag in enumerate(protocol.red_flags):
         rules[f"flag_{flag.id}"] = _red_flag_rule(protocol, flag, position)
     for position, hold in enumerate(protocol.holds):
         rules[f"hold_{hold.id}"] = _hold_rule(protocol, hold, position)
     rules["decide_phase"] = _decide_phase_rule(protocol)
+    context = _Context()
     for position, caution in enumerate(protocol.cautions):
-        rules[f"caution_{caution.id}"] = _caution_rule(protocol, caution, position)
+        rules[f"caution_{caution.id}"] = _caution_rule(protocol, caution, position, context)
     rules["plan"] = _plan_rule(protocol)
     namespace: dict[str, Any] = {"__doc__": f"Rule network of protocol {protocol.id}",
-                                 "__strategy__": _SalienceOrder, "current": None, **rules}
+                                 "__strategy__": _SalienceOrder, "current": None,
+                                 "context": context, **rules}
     return type("ProtocolEngine", (KnowledgeEngine,), namespace)

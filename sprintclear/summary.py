@@ -44,7 +44,12 @@ def _yes(flag: bool) -> str:
 
 
 def render_summary(decision: Decision, source: str | None = None) -> str:
-    """A decision as a block of text for a terminal."""
+    """A decision as a block of text for a terminal.
+
+    What holds the athlete back comes before the next gate's criteria: the red flags
+    and holds that keep the phase below what the criteria allow (``held_by``, each with
+    what ends it), then the criteria of the next gate (protocol.md section 8).
+    """
     lines: list[str] = []
     if source:
         lines.append(f"== {source}")
@@ -57,17 +62,34 @@ def render_summary(decision: Decision, source: str | None = None) -> str:
                                  injury.side) if x)
     grade = f" · BAMIC {injury.bamic_grade}" if injury.bamic_grade else " · grade not given"
     lines.append(_line("Injury", f"{what}{grade} · {injury.date} "
-                                 f"(day {injury.days_since_injury})"))
+                                 f"(day {injury.days_since_injury}) · sprint floor day "
+                                 f"{injury.sprint_day_floor}, play floor day "
+                                 f"{injury.play_day_floor}"))
+    if injury.physician_review:
+        review = injury.physician_review
+        by = f" by {review['by']}" if review.get("by") else ""
+        lines.append(_line("Review", f"{review['date']}{by}: {review['management']} "
+                                     "management"))
     assessment = decision.assessment
     by = f" by {assessment.assessor}" if assessment.assessor else ""
     lines.append(_line("Assessment", f"{assessment.date}{by} · profile {assessment.profile} "
                                      f"(exercise pain limit {assessment.exercise_pain_limit}/10)"))
+    previous = decision.previous
+    lines.append(_line("Signed", f"{previous.phase} (assessment of {previous.date}): this "
+                                 "decision starts from it" if previous.phase else
+                                 "no signed phase on record for this injury"))
     phase, criteria_phase = decision.phase, decision.criteria_phase
-    lowered = "" if phase.number == criteria_phase.number else \
-        f"   (lowered by safety rules from {criteria_phase.number} {criteria_phase.id})"
+    lowered = "" if phase.number == criteria_phase.number else (
+        f"   (held below {criteria_phase.number} {criteria_phase.id} by "
+        + ", ".join(h.id for h in decision.held_by) + ")")
     lines.append(_line("Phase", f"{phase.number} {phase.id} — {phase.name}{lowered}"))
     lines.append(_line("Cleared", f"to sprint: {_yes(decision.cleared_to_sprint)} · "
                                   f"to play: {_yes(decision.cleared_to_play)}"))
+    if decision.held_by:
+        lines.append(_line("Held by", f"{len(decision.held_by)} (what ends each)"))
+        for step in decision.next_steps:
+            if step.kind != "criterion":
+                lines.append(_item("!" if step.kind == "red_flag" else "■", step.text))
 
     gate = decision.next_gate
     if gate is None:
@@ -78,6 +100,13 @@ def render_summary(decision: Decision, source: str | None = None) -> str:
                                         "criteria not passed"))
         for blocking in decision.blocking_details:
             lines.append(_item(_STATUS_MARK[blocking.status], blocking.needs))
+    if decision.carried_forward:
+        lines.append(_line("Carried", ", ".join(decision.carried_forward)
+                           + f" (not assessed today; passed below the signed phase "
+                             f"{previous.phase})"))
+    if decision.missing_screening:
+        lines.append(_line("Screening", "not recorded: " + ", ".join(
+            f"{m.field} (needed from {m.from_phase})" for m in decision.missing_screening)))
     if decision.red_flags:
         lines.append(_line("Red flags", f"{len(decision.red_flags)}"))
         for flag in decision.red_flags:
@@ -88,18 +117,45 @@ def render_summary(decision: Decision, source: str | None = None) -> str:
     for unchecked in decision.safety_not_checked:
         lines.append(_line("Not checked", f"{unchecked.id} {unchecked.name}: "
                                           f"{', '.join(unchecked.missing)} not assessed"))
+    if decision.holds:
+        lines.append(_line("Holds", f"{len(decision.holds)}"))
+        for hold in decision.holds:
+            lines.append(_item("■", f"{hold.id} {hold.message} Effect: {hold.effect}. "
+                                   f"Ends: {hold.ends}."))
     if decision.cautions:
         lines.append(_line("Cautions", f"{len(decision.cautions)}"))
         for caution in decision.cautions:
             lines.append(_item("•", f"{caution.id} {caution.message} Found: {caution.because}."))
     else:
         lines.append(_line("Cautions", "none"))
+    lines.append(_line("Plan", _plan_text(decision)))
     lines.append(_line("Allowed", ", ".join(decision.allowed_activities)))
     lines.append(_line("Not yet", ", ".join(decision.restricted_activities) or "—"))
     if decision.maintenance:
         lines.append(_line("Maintenance", " ".join(decision.maintenance)))
+    if decision.plan.retests:
+        lines.append(_line("Re-tests", ", ".join(decision.plan.retests)
+                           + (f" · {decision.plan.surveillance}"
+                              if decision.plan.surveillance else "")))
     rulebase = decision.rulebase
     lines.append(_line("Rule base", f"{rulebase.version[:12]} (protocol {rulebase.protocol} "
                                     f"{rulebase.protocol_version}) · decision "
                                     f"{decision.decision_id}"))
     return "\n".join(lines)
+
+
+_BASIS_WORDS = {"phase": "the phase's ceiling", "measured": "measured pain-free velocity",
+                "self_rated": "self-rated pain-free speed"}
+
+
+def _plan_text(decision: Decision) -> str:
+    """``running up to 90.0 % of max (the phase's ceiling), 8.6 m/s · …``."""
+    plan = decision.plan
+    if plan.max_velocity_pct == 0:
+        running = "no running"
+    else:
+        running = (f"running up to {plan.max_velocity_pct:.1f} % of max "
+                   f"({_BASIS_WORDS[plan.basis]})")
+        if plan.max_velocity_mps is not None:
+            running += f", {plan.max_velocity_mps:.1f} m/s"
+    return f"{running} · {plan.volume.note} · re-assess by {plan.reassess_by}"

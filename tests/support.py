@@ -27,20 +27,22 @@ def _both(value: float) -> dict[str, float]:
 
 
 def hamstring_play() -> dict[str, Any]:
+    """A hamstring assessment at day 60 that passes every gate, signed at train a week ago."""
     return {
         "athlete": {"id": "T-1", "name": "Test Athlete", "sport": "football", "position": "wing"},
         "injury": {"region": "hamstring", "muscle": "biceps_femoris_long_head", "side": "left",
                    "date": "2026-01-01", "mechanism": "sprinting", "bamic_grade": "1a",
                    "tendon_involved": False, "previous_same_site": 0},
         "assessment": {"date": "2026-03-02", "assessor": "Test Clinician", "profile": "standard"},
+        "previous": {"phase": "train", "date": "2026-02-23"},
         "pain": {"rest": 0, "walking": 0, "palpation": 0, "isometric": 0, "stretch": 0,
                  "exercise": 0, "running": 0, "sprint": 0, "next_morning": 0},
-        "signs": {"swelling_increasing": False},
+        "signs": {"swelling_increasing": False, "avulsion_suspected": False},
         "function": {"gait_normal": True, "single_leg_squat_pain_free": True},
         "running": {"max_pain_free_speed_pct": 100},
         "strength": {"isometric_90_90": _both(300), "isometric_90_20": _both(220),
                      "nordic_n": _both(350)},
-        "flexibility": {"passive_slr_deg": _both(90), "ake_deg": _both(160),
+        "flexibility": {"passive_slr_deg": _both(90), "ake_deg": _both(80),
                         "ake_discomfort": False, "h_test_insecurity": 0},
         "hop": {"single_cm": _both(200), "triple_cm": _both(600), "crossover_cm": _both(550)},
         "technique": {"posture": 2, "pelvic_control": 2, "foot_strike": 2, "shin_angle": 2,
@@ -50,16 +52,20 @@ def hamstring_play() -> dict[str, Any]:
                    "deceleration_passed": True},
         "training": {"full_team_sessions": 3},
         "readiness": {"confidence": 90},
+        "exposure": {"hsr_m_7d": 2000, "sprint_m_7d": 300, "hsr_m_prior_7d": 1800,
+                     "sprint_m_prior_7d": 280, "pre_injury_hsr_m_7d": 2000,
+                     "pre_injury_sprint_m_7d": 300},
     }
 
 
 def calf_play() -> dict[str, Any]:
+    """A calf (medial gastrocnemius) assessment that passes every gate, signed at train."""
     document = hamstring_play()
     document["injury"].update(region="calf", muscle="gastrocnemius_medial", mechanism="other")
-    for key in ("isometric_90_90", "isometric_90_20", "nordic_n"):
-        del document["strength"][key]
-    document["strength"]["heel_raise_reps"] = _both(30)
-    document["flexibility"] = {}
+    document["signs"] = {"swelling_increasing": False, "dvt_suspected": False}
+    document["function"] = {"gait_normal": True, "single_leg_heel_raise_pain_free": True}
+    document["strength"] = {"heel_raise_reps": _both(30), "heel_raise_bent_knee_reps": _both(25)}
+    document["flexibility"] = {"knee_to_wall_cm": _both(10)}
     return document
 
 
@@ -164,4 +170,55 @@ INVALID_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("unknown-previous-phase", {"previous.phase": "jog"}, "previous.phase", "choice"),
     ("group-not-object", {"pain": [0, 0]}, "pain", "object"),
     ("missing-required-group", {"assessment": REMOVE}, "assessment", "required"),
+    # 2027.1 (section 7)
+    ("date-with-a-time", {"injury.date": "2026-01-01T00:00:00"}, "injury.date", "date"),
+    ("date-with-a-zone", {"assessment.date": "2026-03-02T10:00:00+01:00"}, "assessment.date",
+     "date"),
+    ("date-as-number", {"assessment.date": 20260302}, "assessment.date", "date"),
+    ("date-as-timestamp", {"injury.date": 1767225600}, "injury.date", "date"),
+    ("date-short-form", {"injury.date": "2026-1-1"}, "injury.date", "date"),
+    ("athlete-id-with-space", {"athlete.id": "FC 23"}, "athlete.id", "pattern"),
+    ("athlete-id-trailing-space", {"athlete.id": "FC-23 "}, "athlete.id", "pattern"),
+    ("athlete-id-with-slash", {"athlete.id": "FC/23"}, "athlete.id", "pattern"),
+    ("athlete-id-not-ascii", {"athlete.id": "Ärzte-1"}, "athlete.id", "pattern"),
+    ("uninjured-tiny", {"strength.nordic_n": (300, 1e-33)}, "strength.nordic_n.uninjured",
+     "reference_minimum"),
+    ("uninjured-below-one", {"hop.single_cm": (150, 0.5)}, "hop.single_cm.uninjured",
+     "reference_minimum"),
+    ("ake-included-angle", {"flexibility.ake_deg": (154, 158)}, "flexibility.ake_deg.injured",
+     "range"),
+    ("knee-to-wall-above-range", {"flexibility.knee_to_wall_cm": (12, 31)},
+     "flexibility.knee_to_wall_cm.uninjured", "range"),
+    ("previous-phase-without-date", {"previous.date": REMOVE}, "previous.date", "required"),
+    ("previous-date-without-phase", {"previous.phase": REMOVE}, "previous.phase", "required"),
+    ("previous-date-before-injury", {"previous.date": "2025-12-31"}, "previous.date",
+     "date_order"),
+    ("previous-date-after-assessment", {"previous.date": "2026-03-03"}, "previous.date",
+     "date_order"),
+    ("review-before-injury", {"injury.physician_review": {"date": "2025-12-01",
+                                                          "management": "conservative"}},
+     "injury.physician_review.date", "date_order"),
+    ("review-after-assessment", {"injury.physician_review": {"date": "2026-03-03",
+                                                             "management": "surgical"}},
+     "injury.physician_review.date", "date_order"),
+    ("review-without-management", {"injury.physician_review": {"date": "2026-02-01"}},
+     "injury.physician_review.management", "required"),
+    ("review-unknown-management", {"injury.physician_review": {"date": "2026-02-01",
+                                                               "management": "rest"}},
+     "injury.physician_review.management", "choice"),
+    ("review-date-with-a-time", {"injury.physician_review": {
+        "date": "2026-02-01T08:00", "management": "conservative"}},
+     "injury.physician_review.date", "date"),
+    ("integer-as-decimal", {"pain.rest": 2.0}, "pain.rest", "integer"),
+    ("pre-injury-velocity-below-one", {"sprint.pre_injury_max_velocity_mps": 0.5},
+     "sprint.pre_injury_max_velocity_mps", "reference_minimum"),
+    ("nordic-pre-injury-zero", {"strength.nordic_pre_injury_n": 0},
+     "strength.nordic_pre_injury_n", "zero_reference"),
+    ("exposure-reference-tiny", {"exposure.pre_injury_sprint_m_7d": 1e-300},
+     "exposure.pre_injury_sprint_m_7d", "reference_minimum"),
+    ("huge-number", {"strength.nordic_n": (1e308, 300)}, "strength.nordic_n.injured", "range"),
+    ("measured-velocity-above-range", {"running.max_pain_free_velocity_mps": 14},
+     "running.max_pain_free_velocity_mps", "range"),
+    ("sign-as-text", {"signs.dvt_suspected": "no"}, "signs.dvt_suspected", "boolean"),
+    ("exposure-above-range", {"exposure.hsr_m_7d": 100001}, "exposure.hsr_m_7d", "range"),
 ]

@@ -42,8 +42,8 @@ def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(InvalidAssessment) as caught:
         parse_assessment(document)
     fields = [p.field for p in caught.value.problems]
-    assert fields == ["injury.muscle", "injury.date", "pain.rest", "function.gait_normal",
-                      "strength.nordic_n.uninjured", "pian"]
+    assert fields == ["injury.muscle", "injury.date", "previous.date", "pain.rest",
+                      "function.gait_normal", "strength.nordic_n.uninjured", "pian"]
 
 
 def test_misspelt_field_gets_a_suggestion() -> None:

@@ -55,22 +55,71 @@ def test_criteria_match_the_spec() -> None:
     assert found == expected
 
 
-def test_safety_rules_match_the_spec() -> None:
-    """R1–R9, red flags R1–R4 and cautions R5–R9, as section 4 says."""
-    rows = _table_rows(_section(_spec_text(), "## 4. Safety rules", "Usual minimum days"))
-    assert [r.id for r in default_protocol().safety_rules] == [row[0] for row in rows]
-    kinds = {r.id: r.effect.kind for r in default_protocol().safety_rules}
-    assert {k for k, v in kinds.items() if v != "caution"} == {"R1", "R2", "R3", "R4"}
-    assert kinds["R1"] == "refer" and kinds["R2"] == "cap"
-    assert kinds["R3"] == kinds["R4"] == "flare"
+def test_red_flags_holds_and_cautions_match_the_spec() -> None:
+    """The ids of sections 4.1 (red flags), 4.2 (holds) and 4.4 (cautions), table by table."""
+    text = _spec_text()
+    protocol = default_protocol()
+    for heading, end, found in (
+            ("### 4.1 Red flags", "**Symptom flare", protocol.red_flags),
+            ("### 4.2 Holds", "### 4.3", protocol.holds),
+            ("### 4.4 Cautions", "### 4.5", protocol.cautions)):
+        rows = _table_rows(_section(text, heading, end))
+        assert [r.id for r in found] == [row[0] for row in rows], heading
+    kinds = {r.id: r.effect.kind for r in protocol.red_flags}
+    assert kinds == {"R1": "refer", "R2": "cap", "R3": "flare", "R4": "flare", "R10": "cap",
+                     "R11": "refer"}
+    caps = {r.id: r.effect.cap for r in protocol.red_flags}
+    assert caps["R10"] == "run" and caps["R1"] == caps["R2"] == caps["R11"] == "protect"
+    holds = {h.id: h.effect for h in protocol.holds}
+    assert holds["R5"].kind == "cap" and holds["R5"].cap == "sprint"
+    assert holds["R6"].kind == "signed_step" and holds["R6"].unsigned_cap == "run"
+    assert (holds["R6"].steps, holds["R6"].same_day_steps) == (1, 0)
+    assert holds["R13"].kind == "screening"
+
+
+def test_screening_matches_section_4_3() -> None:
+    """The screening table: each field, the first phase that needs it, and its region."""
+    found = {(s.field, s.region): s.from_phase for s in default_protocol().screening}
+    assert found == {
+        ("pain.rest", "both"): "load", ("signs.swelling_increasing", "both"): "load",
+        ("signs.avulsion_suspected", "hamstring"): "load",
+        ("signs.dvt_suspected", "calf"): "load",
+        ("pain.next_morning", "both"): "run", ("pain.exercise", "both"): "run",
+        ("pain.running", "both"): "sprint", ("pain.sprint", "both"): "train"}
+
+
+def test_floors_and_plan_figures_match_sections_4_5_and_6() -> None:
+    """Grade floors 7/7/14/21/42, unknown as grade 2, 28 for site c or tendon, +7 extras,
+    play = sprint + 7; ceilings 0/70/90/100; re-assess 2/2/3/3/7 days, 2 after a red flag;
+    surveillance at 1, 2, 6 and 15 weeks."""
+    protocol = default_protocol()
+    floors = protocol.day_floors
+    assert floors.sprint_by_grade == {"0": 7, "1": 7, "2": 14, "3": 21, "4": 42}
+    assert floors.unknown_grade == "2" and floors.play_after_sprint == 7
+    assert [m.days for m in floors.minimums] == [28]
+    assert [e.days for e in floors.extra_days] == [7, 7, 7, 7]
+    plan = protocol.plan
+    assert plan.velocity_ceiling_pct == {"protect": 0, "load": 70, "run": 90, "sprint": 100,
+                                         "train": 100, "play": 100}
+    assert plan.reassess_days == {"protect": 2, "load": 2, "run": 3, "sprint": 3, "train": 7}
+    assert plan.red_flag_reassess_days == 2 and plan.volume_from_phase == "run"
+    assert protocol.surveillance.weeks == (1, 2, 6, 15)
+    assert protocol.surveillance.then_every_months == 3
 
 
 def test_activities_match_the_spec() -> None:
-    """Every activity of section 6's minimum catalogue, from the phase the spec gives."""
-    rows = _table_rows(_section(_spec_text(), "## 6. Activities", "Maintenance after"))
-    expected = {row[0].strip("`"): row[1] for row in rows}
-    found = {a.id: a.from_phase for a in default_protocol().activities}
+    """Every activity of section 6's minimum catalogue, from the phase and for the region
+    the spec gives."""
+    rows = _table_rows(_section(_spec_text(), "## 6. Activities", "**Maintenance**"))
+    expected = {row[0].strip("`"): (row[1], row[2]) for row in rows}
+    found = {a.id: (a.from_phase, a.region) for a in default_protocol().activities}
     assert {k: found.get(k) for k in expected} == expected
+
+
+def test_maintenance_is_region_specific() -> None:
+    """Hamstring: Nordics; calf: straight- and bent-knee raises; both: sprint exposure."""
+    protocol = default_protocol()
+    assert [m.region for m in protocol.maintenance] == ["hamstring", "calf", "both"]
 
 
 def test_profiles_match_the_spec() -> None:
@@ -83,7 +132,7 @@ def test_every_entry_carries_rationale_and_sources() -> None:
     """Each criterion, safety rule and activity has its provenance, and seeds are cited by title."""
     protocol = default_protocol()
     for item in (*protocol.criteria, *protocol.safety_rules):
-        assert item.rationale and item.sources, item.id
+        assert item.rationale and item.sources, item.id  # type: ignore[union-attr]
     for activity in protocol.activities:
         assert activity.sources, activity.id
     seeds = [s for s in protocol.sources if s.kind == "seed"]
@@ -95,8 +144,8 @@ def test_every_entry_carries_rationale_and_sources() -> None:
 def test_conventions_are_marked() -> None:
     """Thresholds the spec marks [convention] cite the convention source, so clinics see them."""
     conventions = {c.id for c in default_protocol().criteria if "convention" in c.sources}
-    assert {"C204", "C302", "C303", "C305", "C308", "C309", "C310", "C401", "C406",
-            "C502"} <= conventions
+    assert {"C105", "C204", "C302", "C303", "C305", "C308", "C310", "C312", "C313", "C401",
+            "C406", "C407", "C502", "C504"} <= conventions
 
 
 # ---- a clinic's protocol -------------------------------------------------------------
@@ -142,7 +191,9 @@ def test_clinic_protocol_changes_a_threshold_and_adds_an_activity(tmp_path: Path
         (lambda d: d["criteria"][1]["parts"][0].update(threshold=11),
          "criteria.C102.parts.0.threshold", "range"),
         (lambda d: d["criteria"].pop(10), "criteria.C302", "missing"),
-        (lambda d: d["safety_rules"].pop(2), "safety_rules.R3", "missing"),
+        (lambda d: d["red_flags"].pop(2), "red_flags.R3", "missing"),
+        (lambda d: d["holds"].pop(1), "holds.R6", "missing"),
+        (lambda d: d["cautions"].pop(5), "cautions.R14", "missing"),
         (lambda d: d["activities"].pop(0), "activities.walking", "missing"),
         (lambda d: d["criteria"].append(dict(d["criteria"][0])), "criteria.C101", "duplicate"),
         (lambda d: d["criteria"][0].update(gate="G2"), "criteria.C101.gate", "gate"),
@@ -150,8 +201,21 @@ def test_clinic_protocol_changes_a_threshold_and_adds_an_activity(tmp_path: Path
          "unknown_source"),
         (lambda d: d["activities"][0].update(from_phase="jog"), "activities.walking.from_phase",
          "phase"),
-        (lambda d: d["safety_rules"][8]["effect"].update(kind="flare"),
-         "safety_rules.R9.effect.kind", "effect"),
+        (lambda d: d["red_flags"][1].update(
+            trigger={"measure": "phase", "op": "==", "threshold": "play"}),
+         "red_flags.R2.trigger.0.measure", "measure"),
+        (lambda d: d["holds"][0]["effect"].update(cap="jog"), "holds.R5.effect.cap", "phase"),
+        (lambda d: d["screening"][0].update(field="pain.restt"), "screening.0.field",
+         "unknown_field"),
+        (lambda d: d["criteria"][0]["parts"][0].update(if_missing=True),
+         "criteria.C101.parts.0.if_missing", "if_missing"),
+        (lambda d: d["criteria"][10]["parts"][0].update(zero_reference="passes"),
+         "criteria.C302.parts.0.zero_reference", "zero_reference"),
+        (lambda d: d["plan"]["velocity_ceiling_pct"].pop("run"), "plan.velocity_ceiling_pct",
+         "required"),
+        (lambda d: d["red_flags"][1]["trigger"].update(
+            fallback={"measure": "value", "field": "pain.rest", "op": "==", "threshold": 0}),
+         "red_flags.R2.trigger.0.fallback", "fallback"),
         (lambda d: d["criteria"][0].update(colour="red"), "criteria.C101.colour",
          "extra_forbidden"),
         (lambda d: d["profiles"][0].update(exercise_pain_limit=12),
@@ -159,9 +223,12 @@ def test_clinic_protocol_changes_a_threshold_and_adds_an_activity(tmp_path: Path
         (lambda d: d["phases"].pop(), "phases", "phases"),
     ],
     ids=["unknown-field", "wrong-field-kind", "text-threshold", "threshold-out-of-range",
-         "criterion-removed", "safety-rule-removed", "activity-removed", "duplicate-id",
-         "wrong-gate", "unknown-source", "unknown-phase", "caution-that-changes-phase",
-         "unknown-key", "profile-limit-out-of-range", "phase-removed"],
+         "criterion-removed", "red-flag-removed", "hold-removed", "caution-removed",
+         "activity-removed", "duplicate-id", "wrong-gate", "unknown-source", "unknown-phase",
+         "red-flag-reading-the-phase", "hold-cap-unknown-phase", "screening-unknown-field",
+         "criterion-if-missing", "zero-reference-on-lsi", "plan-ceiling-missing",
+         "fallback-on-a-trigger", "unknown-key", "profile-limit-out-of-range",
+         "phase-removed"],
 )
 def test_invalid_protocol_names_the_offending_entry(tmp_path: Path, mutate: Any, where: str,
                                                     rule: str) -> None:
