@@ -25,7 +25,7 @@ from typing import Any
 from api.settings import Settings
 from api.store import Principal, Store
 from api.store.records import Signoff, StoredReport
-from engine.decision import Decision
+from engine.decision import read_decision
 from rules.errors import Conflict, NotConfigured, ReportError, ReportInputError
 from rules.protocol import Protocol
 
@@ -100,8 +100,8 @@ class ReportService:
             raise NotConfigured(_NO_KEY)
         from reports import ReportSignoff, render_report_pdf, sign_report
 
-        decision = Decision.model_validate_json(stored.decision_json)
-        history = [Decision.model_validate_json(text)
+        decision = read_decision(stored.decision_json)
+        history = [read_decision(text)
                    for text in store.earlier_decisions(decision_id)]
         protocol = (self.protocol if self.protocol.content_hash ==
                     decision.rulebase.protocol_sha256 else None)

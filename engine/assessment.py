@@ -521,9 +521,10 @@ def _cross_field_problems(data: Mapping[str, Any], already: set[str]) -> list[Pr
 
     # references that other values are divided by (section 3: LSI, ratios)
     for spec in INPUT_FIELDS:
-        if spec.reference_minimum is None:
+        minimum = spec.reference_minimum
+        if minimum is None:
             continue
-        value = group(spec.group).get(spec.name)
+        value: Any = group(spec.group).get(spec.name)
         path = spec.path
         if spec.kind is FieldKind.BILATERAL:
             value = value.get("uninjured") if isinstance(value, dict) else None
@@ -534,9 +535,9 @@ def _cross_field_problems(data: Mapping[str, Any], already: set[str]) -> list[Pr
             continue
         if value == 0:
             add(path, "zero_reference", _reference_problem(spec, "must not be 0"))
-        elif value < spec.reference_minimum:
+        elif value < minimum:
             add(path, "reference_minimum", _reference_problem(
-                spec, f"must be at least {_plain_number(spec.reference_minimum)}"
+                spec, f"must be at least {_plain_number(minimum)}"
                       f"{' ' + spec.unit if spec.unit else ''} (got {value!r})"))
     return problems
 

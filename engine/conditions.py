@@ -310,7 +310,8 @@ def _compile(condition: Condition) -> Callable[[Case], PartResult]:
                 raw = case.assessment.values.get(path)
                 if raw is None:
                     return PartResult(condition, None, None, threshold, (path,), (), basis)
-                return PartResult(condition, bool(compare(raw, threshold)), raw, threshold,
+                return PartResult(condition, bool(compare(raw, threshold)),  # type: ignore[arg-type]
+                                  raw, threshold,
                                   (), ((path, raw),), basis)
 
             return value_part

@@ -30,7 +30,7 @@ from typing import Any
 from engine.assessment import Assessment, Bilateral, parse_assessment, parse_assessment_json
 from engine.conditions import Case, CriterionResult, PartResult, evaluate_trigger
 from engine.decision import FORMAT, Decision, decision_json
-from engine.inference import CapResult, Inference, PlanResult, Run, RuleOutcome
+from engine.inference import CapResult, Inference, PlanResult, RuleOutcome, Run
 from engine.wording import condition_label, measured_text, needs_sentence, threshold_text
 from rules.loading import default_protocol
 from rules.protocol import Hold, Note, Protocol, RedFlag
@@ -163,7 +163,7 @@ class Evaluator:
         next_gate = gates[criteria_phase - 1] if criteria_phase < len(protocol.phases) else None
         blocking_results = [run.criteria[cid] for cid in (next_gate["not_passed"] if next_gate
                                                           else [])]
-        blocking_details = [
+        blocking_details: list[dict[str, Any]] = [
             {"id": r.criterion.id, "name": r.criterion.name, "status": r.status,
              "needs": needs_sentence(r) or "", "missing": list(r.missing)}
             for r in blocking_results]

@@ -31,6 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT = "sprintclear-decision/2"
 """The decision's format. 2026.1 decisions (format 1) had no ``format`` key."""
+LEGACY_FORMAT = "sprintclear-decision/1"
+"""Decisions of sprintclear-rts 2026.1, read for display and verification only."""
 
 
 def decision_json(data: dict[str, Any]) -> str:
@@ -196,7 +198,8 @@ class MatchedFact(_Model):
 class TraceStep(_Model):
     step: int
     rule: str
-    kind: Literal["criteria", "phase", "screen", "red_flag", "hold", "caution", "plan"]
+    kind: str = Field(description="criteria, phase, screen, red_flag, hold, caution, plan "
+                                  "(format 1: criterion, safety, gate, phase, activities)")
     matched: list[MatchedFact]
     declared: MatchedFact
 
@@ -217,9 +220,10 @@ class InjuryInfo(_Model):
     tendon_involved: bool | None
     physician_review: dict[str, Any] | None
     days_since_injury: int
-    sprint_day_floor: int = Field(description="R5: days from injury before sprint is not "
-                                              "cautioned (section 4.5)")
-    play_day_floor: int = Field(description="R5: days from injury before train or play")
+    sprint_day_floor: int | None = Field(description="R5: days from injury before sprint is "
+                                                     "not cautioned (section 4.5)")
+    play_day_floor: int | None = Field(description="R5: days from injury before train or "
+                                                   "play (null in format 1)")
     floor_reasons: list[str] = Field(description="the minimums and extra days that applied")
 
 
@@ -249,7 +253,9 @@ class RuleBase(_Model):
 class Decision(_Model):
     """A recommendation for one assessment. A clinician decides and signs."""
 
-    format: Literal["sprintclear-decision/2"]
+    format: Literal["sprintclear-decision/1", "sprintclear-decision/2"] = Field(
+        description="2 for sprintclear-rts 2027.1; 1 for a stored 2026.1 decision read "
+                    "through read_decision (never written any more)")
     decision_id: str
     input_sha256: str
     evaluated_at: str | None
@@ -280,7 +286,7 @@ class Decision(_Model):
     allowed_activities: list[str]
     restricted_activities: list[str]
     maintenance: list[str] = Field(description="The maintenance programme, from play on")
-    plan: Plan
+    plan: Plan | None = Field(description="The plan (null only in format 1)")
     criteria: list[CriterionFinding]
     gates: list[GateFinding]
     explanation: list[TraceStep]
@@ -289,3 +295,89 @@ class Decision(_Model):
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, compact), byte-identical to what the engine wrote."""
         return decision_json(self.model_dump(mode="json"))
+
+
+def read_decision(data: str | bytes | dict[str, Any]) -> Decision:
+    """A stored decision of either format as a :class:`Decision`.
+
+    Format 2 (2027.1) is validated as it is. A format-1 decision (2026.1, stored before
+    the upgrade, or embedded in an archived report) is mapped onto the same model for
+    display and verification: its phase, clearance, criteria statuses, red flags and
+    cautions as they were; the keys 2026.1 did not have are empty (no holds, nothing
+    carried forward, no plan). The stored bytes are never rewritten: this is a view.
+
+    Raises ``pydantic.ValidationError`` when the data is neither format.
+    """
+    document: dict[str, Any] = (orjson.loads(data) if isinstance(data, str | bytes)
+                                else dict(data))
+    if document.get("format") == FORMAT:
+        return Decision.model_validate(document)
+    return Decision.model_validate(_from_format_1(document))
+
+
+def _source_ids(sources: list[Any]) -> list[str]:
+    return [s["id"] if isinstance(s, dict) else str(s) for s in sources]
+
+
+def _part(part: dict[str, Any]) -> dict[str, Any]:
+    keys = ("label", "measure", "op", "value", "threshold", "value_text", "threshold_text",
+            "outcome")
+    return {key: part.get(key) for key in keys}
+
+
+def _from_format_1(old: dict[str, Any]) -> dict[str, Any]:
+    assessment = old.get("assessment") or {}
+    injury = old.get("injury") or {}
+    criteria = [{
+        "id": c["id"], "name": c["name"], "gate": c["gate"], "region": c.get("region", "both"),
+        "status": c["status"], "value": c.get("value"), "threshold": c.get("threshold"),
+        "basis": None, "sources": _source_ids(c.get("sources", [])),
+        "missing": c.get("missing", []), "parts": [_part(p) for p in c.get("parts", [])],
+    } for c in old.get("criteria", [])]
+    red_flags = [{
+        "id": f["id"], "name": f["name"], "message": f["message"], "effect": f["effect"],
+        "effect_kind": f["effect_kind"], "refer": f["refer"], "cap": f["resulting_phase"],
+        "because": f.get("because", ""), "matched": [_part(p) for p in f.get("matched", [])],
+        "sources": _source_ids(f.get("sources", [])),
+    } for f in old.get("red_flags", [])]
+    cautions = [{
+        "id": c["id"], "name": c["name"], "message": c["message"],
+        "because": c.get("because", ""), "matched": [_part(p) for p in c.get("matched", [])],
+        "sources": _source_ids(c.get("sources", [])),
+    } for c in old.get("cautions", [])]
+    next_steps = [{"kind": "criterion", "id": b["id"], "text": b["needs"]}
+                  for b in old.get("blocking_details", [])]
+    rulebase = dict(old.get("rulebase") or {})
+    rulebase.pop("protocol_title", None)
+    return {
+        "format": LEGACY_FORMAT,
+        "decision_id": old["decision_id"], "input_sha256": old["input_sha256"],
+        "evaluated_at": old.get("evaluated_at"), "athlete": old["athlete"],
+        "injury": {"region": injury["region"], "muscle": injury.get("muscle"),
+                   "side": injury["side"], "date": injury["date"],
+                   "bamic_grade": injury.get("bamic_grade"), "tendon_involved": None,
+                   "physician_review": None,
+                   "days_since_injury": injury["days_since_injury"],
+                   "sprint_day_floor": injury.get("sprint_day_floor"), "play_day_floor": None,
+                   "floor_reasons": []},
+        "assessment": {"date": assessment["date"], "assessor": assessment.get("assessor"),
+                       "profile": assessment["profile"],
+                       "exercise_pain_limit": assessment["exercise_pain_limit"]},
+        "previous": {"phase": assessment.get("previous_phase"), "date": None},
+        "phase": old["phase"], "criteria_phase": old["criteria_phase"],
+        "cleared_to_sprint": old["cleared_to_sprint"], "cleared_to_play": old["cleared_to_play"],
+        "next_gate": old.get("next_gate"), "blocking": old.get("blocking", []),
+        "blocking_details": old.get("blocking_details", []),
+        "missing_tests": old.get("missing_tests", []),
+        "held_by": [], "next_steps": next_steps, "red_flags": red_flags, "holds": [],
+        "cautions": cautions, "safety_not_checked": old.get("safety_not_checked", []),
+        "carried_forward": [], "missing_screening": [],
+        "allowed_activities": old.get("allowed_activities", []),
+        "restricted_activities": old.get("restricted_activities", []),
+        "maintenance": old.get("maintenance", []), "plan": None,
+        "criteria": criteria, "gates": old.get("gates", []),
+        "explanation": [{"step": s["step"], "rule": s["rule"], "kind": s["kind"],
+                         "matched": s["matched"], "declared": s["declared"]}
+                        for s in old.get("explanation", [])],
+        "rulebase": rulebase,
+    }

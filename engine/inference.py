@@ -519,8 +519,9 @@ def _decide_phase_rule(protocol: Protocol) -> Any:
         run.phase = phase
         slots = {"number": phase, "id": protocol.phase_by_number[phase].id}
         engine.declare(Phase(**slots))
-        matched = (("CriteriaPhase", {"number": criteria_phase}),
-                   *(("Cap", {"rule": cap.rule_id, "cap": cap.cap}) for cap in run.caps))
+        matched: tuple[tuple[str, dict[str, Any]], ...] = (
+            ("Signals", {"criteria_phase": criteria_phase}),
+            *(("Cap", {"rule": cap.rule_id, "cap": cap.cap}) for cap in run.caps))
         run.trace.append(TraceStep("decide_phase", "phase", matched, ("Phase", slots)))
 
     rhs.__name__ = "decide_phase"
@@ -647,11 +648,13 @@ def _plan_rule(protocol: Protocol) -> Any:
         if plan.volume_advice:
             slots["volume"] = plan.volume_advice
         engine.declare(PlanFact(**slots))
-        matched = [("Phase", {"number": phase}), ("Case", {"region": region})]
+        matched: list[tuple[str, dict[str, Any]]] = [("Phase", {"number": phase}),
+                                                     ("Case", {"region": region})]
         if red_flag_fired:
             matched.append(("Signals", {"red_flag_fired": True}))
         if volume_held:
-            matched.append(("CautionRaised", {"rule": sorted(hold_cautions & set(run.cautions))[0]}))
+            held_by = sorted(hold_cautions & set(run.cautions))[0]
+            matched.append(("CautionRaised", {"rule": held_by}))
         run.trace.append(TraceStep("plan", "plan", tuple(matched), ("Plan", slots)))
 
     rhs.__name__ = "plan"

@@ -163,9 +163,10 @@ def needs_sentence(result: CriterionResult) -> str | None:
             f"{part_text(part)}, measured {measured_text(part)}" for part in failing)
     missing = [part for part in result.parts if part.outcome is None]
     if criterion.attestation is not None:
+        absent = ", ".join(dict.fromkeys(m for p in missing for m in p.missing))
         return (f"{criterion.id} needs " + "; ".join(part_text(p) for p in result.parts)
-                + f" (not assessed: {', '.join(dict.fromkeys(m for p in missing for m in p.missing))}"
-                + f"), or {condition_label(criterion.attestation)} = yes")
+                + f" (not assessed: {absent}), or {condition_label(criterion.attestation)} "
+                  "= yes")
     if criterion.min_assessed is not None and criterion.min_assessed < len(criterion.parts):
         assessed = [part for part in result.parts if part.assessed]
         done = ", ".join(f"{condition_label(p.condition)} {measured_text(p)}" for p in assessed)

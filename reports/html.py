@@ -137,7 +137,8 @@ def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
                           history=history_record(shown), generated_at=generated_at,
                           signoff=signoff)
     view = build_view(decision, record_sha256=record.sha256, generated_at=generated_at,
-                      history_count=len(shown), signoff=record.signoff)
+                      history_count=len(shown), signoff=record.signoff,
+                      protocol=_protocol_for(decision, protocol))
     phase_trend = None
     measure_trends: list[Any] = []
     if shown:

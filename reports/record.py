@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from engine.assessment import canonical_json
-from engine.decision import Decision
+from engine.decision import Decision, read_decision
 from rules.protocol import Protocol
 
 __all__ = [
@@ -133,7 +133,7 @@ class ReportRecord:
 
     def decision(self) -> Decision:
         """The embedded decision as the model (pydantic ``ValidationError`` if it is not one)."""
-        return Decision.model_validate(self.content["decision"])
+        return read_decision(dict(self.content["decision"]))
 
 
 def build_record(decision: Decision, assessment: Mapping[str, Any], *,

@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.decision import ActivityFinding, CriterionFinding, Decision, PartFinding
-from rules.dictionary import FIELDS_BY_PATH, PHASE_IDS
+from engine.decision import CriterionFinding, Decision, PartFinding
+from rules.dictionary import PHASE_IDS
 from rules.loading import default_protocol
-from rules.protocol import OPERATOR_SYMBOLS, PERCENT_MEASURES, allowed_at
+from rules.protocol import OPERATOR_SYMBOLS, PERCENT_MEASURES, Protocol, allowed_at
 
 __all__ = [
     "PHASE_COUNT",
@@ -48,9 +48,10 @@ STATUS_DISPLAY: Mapping[str, tuple[str, str, str]] = {
     "unmet": ("✗", "not met", "unmet"),
     "not_assessed": ("?", "not assessed", "missing"),
     "not_applicable": ("–", "not applicable", "na"),
+    "carried_forward": ("✓", "carried forward", "met"),
 }
 CAUTION_EFFECT = "does not lower the phase; the clinician must look at it"
-"""What every caution (R5–R9) does, as the protocol and the README say it."""
+"""What every caution does, as the protocol and the README say it."""
 PART_DISPLAY: Mapping[str, tuple[str, str]] = {
     "passed": ("✓", "met"),
     "failed": ("✗", "not met"),
@@ -186,12 +187,9 @@ _GROUP_ORDER = {"symmetry": 0, "difference": 1, "speed": 2}
 
 
 def _is_percentage(part: PartFinding) -> bool:
-    if part.measure in PERCENT_MEASURES:
+    if part.measure in PERCENT_MEASURES or part.measure == "first_of":
         return True
-    if part.measure == "value" and len(part.fields) == 1:
-        spec = FIELDS_BY_PATH.get(part.fields[0])
-        return spec is not None and spec.unit == "%"
-    return False
+    return part.measure == "value" and part.threshold_text.endswith(" %")
 
 
 def _group(part: PartFinding) -> str:
@@ -211,7 +209,7 @@ def key_measures(decision: Decision) -> list[KeyMeasure]:
         for part in criterion.parts:
             if not _is_percentage(part) or not isinstance(part.threshold, int | float):
                 continue
-            key = f"{part.measure}:{'/'.join(part.fields)}"
+            key = f"{part.measure}:{part.label}"
             entry = found.setdefault(key, {
                 "label": part.label, "group": _group(part),
                 "value": None if part.outcome == "not_assessed" else part.value,
@@ -395,8 +393,14 @@ class ReportView:
     refer: bool
     next_gate: str
     blocking: tuple[Blocking, ...]
-    held_by_safety: str | None
+    held_by: tuple[str, ...]
+    """Each red flag and hold that keeps the phase below the criteria phase, with what
+    ends it: shown before the next gate's criteria."""
     missing_tests: str | None
+    carried_forward: str | None
+    missing_screening: str | None
+    plan: tuple[Item, ...]
+    holds: tuple[SafetyItem, ...]
     red_flags: tuple[SafetyItem, ...]
     cautions: tuple[SafetyItem, ...]
     not_checked: tuple[str, ...]
@@ -411,17 +415,19 @@ class ReportView:
     measures: tuple[KeyMeasure, ...] = field(default=())
     signoff: SignoffView | None = None
     activities_heading: str = "Activities by the phase they start at"
+    started_from: str = ""
 
 
-def _sources(refs: Sequence[Any]) -> str:
-    return "; ".join(ref.short for ref in refs)
+def _sources(ids: Sequence[str], protocol: Protocol) -> str:
+    sources = protocol.source_by_id
+    return "; ".join(sources[i].short if i in sources else i for i in ids)
 
 
 def _pretty(identifier: str | None) -> str:
     return (identifier or "").replace("_", " ")
 
 
-def _criterion_row(criterion: CriterionFinding) -> CriterionRow:
+def _criterion_row(criterion: CriterionFinding, protocol: Protocol) -> CriterionRow:
     symbol, word, css = STATUS_DISPLAY[criterion.status]
     applicable = criterion.status != "not_applicable"
     parts = tuple(
@@ -431,32 +437,48 @@ def _criterion_row(criterion: CriterionFinding) -> CriterionRow:
     ) if applicable else ()
     return CriterionRow(id=criterion.id, name=criterion.name, symbol=symbol, word=word, css=css,
                         applicable=applicable, region=criterion.region, parts=parts,
-                        sources=_sources(criterion.sources))
+                        sources=_sources(criterion.sources, protocol))
 
 
-def activity_groups(activities: Sequence[ActivityFinding], *,
+def activity_groups(decision: Decision, protocol: Protocol, *,
                     at_phase: int | None = None) -> tuple[ActivityGroup, ...]:
-    """The catalogue grouped by the phase each activity starts at, allowed or not yet.
+    """The injury region's catalogue grouped by the phase each activity starts at, allowed
+    or not yet.
 
     Allowed as the decision says, or, with ``at_phase``, as that phase allows
-    (a signed phase that overrides the recommendation).
+    (a signed phase that overrides the recommendation). Names come from the
+    protocol that decided; an id the protocol does not know is shown as it is.
     """
-    def allowed(activity: ActivityFinding) -> bool:
-        return activity.allowed if at_phase is None else allowed_at(activity.from_phase,
-                                                                    at_phase)
+    allowed_ids = set(decision.allowed_activities)
+    catalogue = protocol.activity_by_id
+    ids = [*decision.allowed_activities, *decision.restricted_activities]
 
-    by_phase: dict[str, list[ActivityFinding]] = {}
-    for activity in activities:
-        by_phase.setdefault(activity.from_phase, []).append(activity)
+    def from_phase(activity_id: str) -> str:
+        activity = catalogue.get(activity_id)
+        return activity.from_phase if activity is not None else "protect"
+
+    def allowed(activity_id: str) -> bool:
+        return activity_id in allowed_ids if at_phase is None else allowed_at(
+            from_phase(activity_id), at_phase)
+
+    def name(activity_id: str) -> str:
+        activity = catalogue.get(activity_id)
+        return activity.name if activity is not None else activity_id
+
+    order = {activity.id: index for index, activity in enumerate(protocol.activities)}
+    by_phase: dict[str, list[str]] = {}
+    for activity_id in sorted(ids, key=lambda a: (PHASE_IDS.index(from_phase(a)),
+                                                  order.get(a, len(order)))):
+        by_phase.setdefault(from_phase(activity_id), []).append(activity_id)
     groups = []
     for phase_id, starting in by_phase.items():
         if all(allowed(a) for a in starting):
-            symbol, word, css, names = "✓", "allowed", "met", [a.name for a in starting]
+            symbol, word, css, names = "✓", "allowed", "met", [name(a) for a in starting]
         elif not any(allowed(a) for a in starting):
-            symbol, word, css, names = "✗", "not yet", "unmet", [a.name for a in starting]
+            symbol, word, css, names = "✗", "not yet", "unmet", [name(a) for a in starting]
         else:  # a clinic protocol may mix; then each activity says which it is
             symbol, word, css = "±", "partly", "missing"
-            names = [f"{'✓' if allowed(a) else '✗'} {a.name}" for a in starting]
+            names = [f"{'✓' if allowed(a) else '✗'} {name(a)}" for a in starting]
         groups.append(ActivityGroup(phase=_phase_label(phase_id), symbol=symbol, word=word,
                                     css=css, names=tuple(names)))
     return tuple(groups)
@@ -475,32 +497,67 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+_BASIS_WORDS = {"phase": "the phase's ceiling", "measured": "measured pain-free velocity",
+                "self_rated": "self-rated pain-free speed"}
+
+
+def _plan_items(decision: Decision) -> tuple[Item, ...]:
+    plan = decision.plan
+    if plan is None:
+        return (Item("Plan", "none: decided under protocol 2026.1, which had no plan"),)
+    if plan.max_velocity_pct == 0:
+        running = "no running"
+    else:
+        running = (f"up to {plan.max_velocity_pct:.1f} % of max velocity "
+                   f"({_BASIS_WORDS.get(plan.basis, plan.basis)})")
+        if plan.max_velocity_mps is not None:
+            running += f" = {plan.max_velocity_mps:.1f} m/s"
+    items = [Item("Running", running), Item("Volume", plan.volume.note),
+             Item("Re-assess by", plan.reassess_by)]
+    if plan.retests:
+        items.append(Item("Re-tests", ", ".join(plan.retests)
+                          + (f" · {plan.surveillance}" if plan.surveillance else "")))
+    return tuple(items)
+
+
 def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datetime,
-               history_count: int = 0,
-               signoff: Mapping[str, Any] | None = None) -> ReportView:
-    """Everything the template prints, from the decision alone."""
+               history_count: int = 0, signoff: Mapping[str, Any] | None = None,
+               protocol: Protocol | None = None) -> ReportView:
+    """Everything the template prints, from the decision and the protocol that decided it
+    (for names and citations; the default protocol when it is not known)."""
+    protocol = protocol or default_protocol()
     athlete, injury, assessment = decision.athlete, decision.injury, decision.assessment
     who = " · ".join(x for x in (athlete.name, athlete.id) if x)
     sport = ", ".join(x for x in (athlete.sport, athlete.position) if x) or "not given"
     what = ", ".join(x for x in (injury.region, _pretty(injury.muscle), f"{injury.side} side")
                      if x)
     grade = f"BAMIC {injury.bamic_grade}" if injury.bamic_grade else "BAMIC grade not given"
+    previous = decision.previous
+    started_from = (f"{_phase_label(previous.phase)}, signed for the assessment of "
+                    f"{previous.date}" if previous.phase and previous.date else
+                    _phase_label(previous.phase) if previous.phase else
+                    "no signed phase on record")
+    floors = ("" if injury.play_day_floor is None else
+              f" · floors: sprint day {injury.sprint_day_floor}, play day "
+              f"{injury.play_day_floor}")
     header = (
         Item("Athlete", who),
         Item("Sport / position", sport),
         Item("Injury", f"{what} · {grade}"),
-        Item("Injury date", f"{injury.date} · day {injury.days_since_injury} since injury"),
+        Item("Injury date", f"{injury.date} · day {injury.days_since_injury} since injury"
+                            f"{floors}"),
         Item("Assessment", assessment.date),
         Item("Assessor", assessment.assessor or "not given"),
         Item("Profile", f"{assessment.profile} (exercise pain limit "
                         f"{assessment.exercise_pain_limit}/10)"),
-        Item("Last signed phase", assessment.previous_phase or "none given"),
+        Item("Started from", started_from),
     )
     phase, criteria_phase = decision.phase, decision.criteria_phase
     lowered = None
     if phase.number != criteria_phase.number:
         lowered = (f"The criteria allow phase {criteria_phase.number} · {criteria_phase.name}; "
-                   f"safety rules lowered it to {phase.number}.")
+                   f"held at {phase.number} by "
+                   + ", ".join(h.id for h in decision.held_by) + ".")
     flags = decision.red_flags
     red_flag_line = ("No red flags" if not flags else
                      f"! {len(flags)} RED FLAG{'S' if len(flags) > 1 else ''}: "
@@ -516,24 +573,34 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         Blocking(symbol=STATUS_DISPLAY[b.status][0], word=STATUS_DISPLAY[b.status][1],
                  css=STATUS_DISPLAY[b.status][2], needs=b.needs)
         for b in decision.blocking_details)
-    held_by_safety = None
-    if flags and phase.number < criteria_phase.number:
-        held_by_safety = ("The phase is also held down by "
-                          + ", ".join(f.id for f in flags) + " (see red flags).")
+    held_by = tuple(("! " if step.kind == "red_flag" else "■ ") + step.text
+                    for step in decision.next_steps if step.kind != "criterion")
     missing_tests = ", ".join(decision.missing_tests) or None
+    carried_forward = None
+    if decision.carried_forward:
+        carried_forward = (", ".join(decision.carried_forward)
+                           + f": not assessed today, passed below the signed phase "
+                             f"{previous.phase} (carried forward)")
+    missing_screening = ", ".join(f"{m.field} (needed from {m.from_phase})"
+                                  for m in decision.missing_screening) or None
 
     red_flags = tuple(SafetyItem(id=f.id, name=f.name, message=f.message, found=f.because,
-                                 effect=f.effect, sources=_sources(f.sources)) for f in flags)
+                                 effect=f.effect, sources=_sources(f.sources, protocol))
+                      for f in flags)
+    holds = tuple(SafetyItem(id=h.id, name=h.name, message=h.message,
+                             found=", ".join(h.missing) or "", effect=f"{h.effect}; ends: "
+                             f"{h.ends}", sources=_sources(h.sources, protocol))
+                  for h in decision.holds)
     cautions = tuple(SafetyItem(id=c.id, name=c.name, message=c.message, found=c.because,
-                                effect=CAUTION_EFFECT, sources=_sources(c.sources))
+                                effect=CAUTION_EFFECT, sources=_sources(c.sources, protocol))
                      for c in decision.cautions)
     not_checked = tuple(f"{n.id} {n.name}: not checked, {', '.join(n.missing)} not assessed"
                         for n in decision.safety_not_checked)
 
-    rows = {c.id: _criterion_row(c) for c in decision.criteria}
+    rows = {c.id: _criterion_row(c, protocol) for c in decision.criteria}
     gates = []
     for g in decision.gates:
-        members = [rows[cid] for cid in g.criteria]
+        members = [rows[cid] for cid in g.criteria if cid in rows]
         others = [row for row in members if not row.applicable]
         gates.append(GateSection(
             id=g.id, title=f"{g.id} · {g.name}", passed=g.passed,
@@ -542,12 +609,11 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
             not_applicable=(f"– not applicable ({others[0].region} criteria): "
                             + ", ".join(row.id for row in others) if others else None)))
 
-    activities = activity_groups(decision.activities)
+    activities = activity_groups(decision, protocol)
     activities_heading = "Activities by the phase they start at"
     if signoff is not None and signoff["action"] == "override":
         signed = signoff["signed_phase"]
-        activities = activity_groups(decision.activities,
-                                     at_phase=PHASE_IDS.index(signed) + 1)
+        activities = activity_groups(decision, protocol, at_phase=PHASE_IDS.index(signed) + 1)
         activities_heading = (f"Activities at the signed phase {_phase_label(signed)} (the "
                               "clinician's override; the recommendation was "
                               f"{_phase_label(decision.phase.id)})")
@@ -556,7 +622,7 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
     rulebase_items = (
         Item("Rule base version", rulebase.version, digest=True),
         Item("Protocol", f"{rulebase.protocol} {rulebase.protocol_version} · "
-                         f"{rulebase.protocol_title}"),
+                         f"{protocol.title}"),
         Item("Protocol SHA-256", rulebase.protocol_sha256, digest=True),
         Item("Decision", f"{decision.decision_id} · decided "
                          f"{decision.evaluated_at or 'without a recorded time'} · "
@@ -567,13 +633,13 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
     cited: dict[str, None] = {}
     for criterion in decision.criteria:
         if criterion.status != "not_applicable":
-            cited.update((s.id, None) for s in criterion.sources)
-    for flag in decision.red_flags:
-        cited.update((s.id, None) for s in flag.sources)
-    for caution in decision.cautions:
-        cited.update((s.id, None) for s in caution.sources)
+            cited.update((s, None) for s in criterion.sources)
+    for sources in (*(f.sources for f in decision.red_flags),
+                    *(h.sources for h in decision.holds),
+                    *(c.sources for c in decision.cautions)):
+        cited.update((s, None) for s in sources)
     references = tuple(Citation(short=r.short, citation=r.citation)
-                       for r in decision.references if r.id in cited)
+                       for r in protocol.sources if r.id in cited)
     title = f"Return-to-sprint clearance report · {athlete.id}"
     footer_left = (f"Decision {decision.decision_id} · rule base {rulebase.version[:12]} · "
                    f"protocol {rulebase.protocol} {rulebase.protocol_version}")
@@ -592,9 +658,13 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         refer=any(f.refer for f in flags),
         next_gate=next_gate,
         blocking=blocking,
-        held_by_safety=held_by_safety,
+        held_by=held_by,
         missing_tests=missing_tests,
+        carried_forward=carried_forward,
+        missing_screening=missing_screening,
+        plan=_plan_items(decision),
         red_flags=red_flags,
+        holds=holds,
         cautions=cautions,
         not_checked=not_checked,
         gates=tuple(gates),
@@ -608,4 +678,5 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         history_count=history_count,
         measures=tuple(key_measures(decision)),
         signoff=_signoff_view(signoff),
+        started_from=started_from,
     )

@@ -589,9 +589,10 @@ def _semantic_problems(protocol: Protocol) -> list[Problem]:
         check_sources(where, criterion.sources)
 
     # red flags, holds, cautions: ids unique within each table (R5 is a hold and a caution)
-    for collection in ("red_flags", "holds", "cautions"):
-        _duplicates(add, collection, [r.id for r in getattr(protocol, collection)])
-    flag_and_hold_ids = [r.id for r in (*protocol.red_flags, *protocol.holds)]
+    _duplicates(add, "red_flags", [r.id for r in protocol.red_flags])
+    _duplicates(add, "holds", [r.id for r in protocol.holds])
+    _duplicates(add, "cautions", [r.id for r in protocol.cautions])
+    flag_and_hold_ids = [r.id for r in protocol.red_flags] + [r.id for r in protocol.holds]
     _duplicates(add, "red_flags", flag_and_hold_ids)
     for flag in protocol.red_flags:
         where = f"red_flags.{flag.id}"
@@ -644,8 +645,8 @@ def _semantic_problems(protocol: Protocol) -> list[Problem]:
             add(f"activities.{activity.id}.from_phase", "phase",
                 f"unknown phase '{activity.from_phase}'; one of {_PHASES_TEXT}")
         check_sources(f"activities.{activity.id}", activity.sources)
-    for index, item in enumerate(protocol.maintenance):
-        check_sources(f"maintenance.{index}", item.sources)
+    for index, maintenance in enumerate(protocol.maintenance):
+        check_sources(f"maintenance.{index}", maintenance.sources)
 
     # R5 floors (section 4.5)
     floors = protocol.day_floors

@@ -133,7 +133,7 @@ def render_summary(decision: Decision, source: str | None = None) -> str:
     lines.append(_line("Not yet", ", ".join(decision.restricted_activities) or "—"))
     if decision.maintenance:
         lines.append(_line("Maintenance", " ".join(decision.maintenance)))
-    if decision.plan.retests:
+    if decision.plan is not None and decision.plan.retests:
         lines.append(_line("Re-tests", ", ".join(decision.plan.retests)
                            + (f" · {decision.plan.surveillance}"
                               if decision.plan.surveillance else "")))
@@ -151,6 +151,8 @@ _BASIS_WORDS = {"phase": "the phase's ceiling", "measured": "measured pain-free 
 def _plan_text(decision: Decision) -> str:
     """``running up to 90.0 % of max (the phase's ceiling), 8.6 m/s · …``."""
     plan = decision.plan
+    if plan is None:
+        return "none (decided under protocol 2026.1)"
     if plan.max_velocity_pct == 0:
         running = "no running"
     else:

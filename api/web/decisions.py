@@ -30,7 +30,7 @@ from api.store.records import StoredDecision
 from api.web import view
 from api.web.access import PageAccess, PageForm, PostedForm, WebCaller
 from api.web.rendering import SECURITY_HEADERS, redirect, render
-from engine.decision import Decision
+from engine.decision import read_decision
 from rules.errors import Conflict, InvalidInput, NotFound, Problem
 from rules.protocol import Protocol
 
@@ -88,12 +88,15 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
     from reports.view import activity_groups, build_view  # imports WeasyPrint's package
 
     stored = store.get_decision(decision_id)
-    decision = Decision.model_validate_json(stored.decision_json)
-    shown = build_view(decision, record_sha256="", generated_at=store.now())
+    decision = read_decision(stored.decision_json)
+    decided_by = protocol if protocol.content_hash == decision.rulebase.protocol_sha256 else None
+    shown = build_view(decision, record_sha256="", generated_at=store.now(),
+                       protocol=decided_by)
     signed_activities = None
     if stored.signoff is not None and stored.signoff.action == "override":
         signed_activities = activity_groups(
-            decision.activities, at_phase=protocol.phase_by_id[stored.signoff.signed_phase].number)
+            decision, decided_by or protocol,
+            at_phase=protocol.phase_by_id[stored.signoff.signed_phase].number)
     rulebase = [item for item in shown.rulebase if item.label != "Record SHA-256"]
     may_sign = (caller.may("decision.signoff") and stored.signoff is None
                 and stored.superseded_by is None)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.store.records import AssessmentEntry, Athlete, Injury, Signoff, Timeline
-from engine.decision import Decision, TraceStep
+from engine.decision import Decision, TraceStep, read_decision
 from rules.protocol import Protocol
 
 __all__ = [
@@ -196,9 +196,20 @@ def _slots(slots: Mapping[str, Any]) -> str:
                      for name, value in slots.items())
 
 
+_RULE_WORDS = {
+    "criteria": "every criterion evaluated; gates passed; carried forward below the signed "
+                "phase",
+    "criteria_phase": "the highest phase whose gates are all passed",
+    "screen": "red-flag, hold and caution triggers; screening not recorded",
+    "decide_phase": "the lowest of the criteria phase and every cap",
+    "plan": "activities of the region and the running plan of the decided phase",
+}
+
+
 def explanation_steps(steps: Sequence[TraceStep]) -> list[ExplainedStep]:
     """The fired rules in order, each with the facts it matched and the fact it declared."""
-    return [ExplainedStep(step=s.step, rule=s.rule, kind=s.kind, description=s.description,
+    return [ExplainedStep(step=s.step, rule=s.rule, kind=s.kind,
+                          description=_RULE_WORDS.get(s.rule, s.kind),
                           matched=tuple(f"{m.fact}: {_slots(m.slots)}" for m in s.matched),
                           declared=f"{s.declared.fact}: {_slots(s.declared.slots)}")
             for s in steps]
@@ -210,4 +221,4 @@ def phase_choices(protocol: Protocol) -> list[tuple[str, str]]:
 
 
 def decided(decision_json: str) -> Decision:
-    return Decision.model_validate_json(decision_json)
+    return read_decision(decision_json)
