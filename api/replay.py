@@ -172,16 +172,25 @@ def _criteria_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Cha
         was, now = old.get(cid), new.get(cid)
         if was is None and now is not None:
             changes.append(Change(cid, "absent", str(now.get("status")),
-                                  f"new criterion: {now.get('summary')}"))
+                                  f"new criterion: {_criterion_summary(now)}"))
         elif now is None and was is not None:
             changes.append(Change(cid, str(was.get("status")), "absent",
                                   "the criterion is no longer in the protocol"))
         elif was is not None and now is not None and was.get("status") != now.get("status"):
-            why = str(now.get("summary"))
-            if was.get("summary") != now.get("summary"):
-                why += f"; was: {was.get('summary')}"
+            why = _criterion_summary(now)
+            if _criterion_summary(was) != why:
+                why += f"; was: {_criterion_summary(was)}"
             changes.append(Change(cid, str(was.get("status")), str(now.get("status")), why))
     return changes
+
+
+def _criterion_summary(criterion: dict[str, Any]) -> str:
+    """``isometric 90/90 LSI 92.4 % (needs ≥ 95.0 %)`` for each part; a format-1 decision
+    kept the sentence as ``summary``."""
+    if "summary" in criterion:
+        return str(criterion["summary"])
+    return "; ".join(f"{p.get('label')} {p.get('value_text')} (needs {p.get('threshold_text')})"
+                     for p in criterion.get("parts", [])) or str(criterion.get("status"))
 
 
 def _rule_changes(kind: str, before: list[dict[str, Any]], after: list[dict[str, Any]]

@@ -210,11 +210,12 @@ def _bar_panel(group: str, title: str, measures: Sequence[KeyMeasure]) -> Chart:
 
 
 def symmetry_charts(measures: Sequence[KeyMeasure]) -> list[Chart]:
-    """One bar panel per group of key measures with at least one measured value."""
+    """One bar panel per group of key measures, of the measures that were assessed (the
+    criteria table lists the tests not done)."""
     charts = []
     for group, title in _PANELS:
-        members = [m for m in measures if m.group == group]
-        if any(m.value is not None for m in members):
+        members = [m for m in measures if m.group == group and m.value is not None]
+        if members:
             charts.append(_bar_panel(group, title, members))
     return charts
 

@@ -844,9 +844,8 @@ def _check_condition(add: Any, where: str, condition: Condition, *, context: str
     elif measure == "region":
         if threshold not in REGIONS or op != "==":
             add(where, "threshold_type", "region compares with '==' to 'hamstring' or 'calf'")
-    elif measure == "phase":
-        if threshold not in PHASE_IDS:
-            add(f"{where}.threshold", "phase", f"must be a phase id: {_PHASES_TEXT}")
+    elif measure == "phase" and threshold not in PHASE_IDS:
+        add(f"{where}.threshold", "phase", f"must be a phase id: {_PHASES_TEXT}")
 
     if isinstance(threshold, ProfileLimit) and measure != "value":
         add(f"{where}.threshold", "threshold_type",

@@ -118,7 +118,8 @@ def protocol_check(path: Path) -> None:
 
     loaded = protocol_or_exit(path)
     click.echo(f"{path}: valid protocol {loaded.id} {loaded.version} · "
-               f"{len(loaded.criteria)} criteria, {len(loaded.safety_rules)} safety rules, "
+               f"{len(loaded.criteria)} criteria, {len(loaded.red_flags)} red flags, "
+               f"{len(loaded.holds)} holds, {len(loaded.cautions)} cautions, "
                f"{len(loaded.activities)} activities · rule base {rulebase_version(loaded)}")
 
 

@@ -27,14 +27,14 @@ def _both(value: float) -> dict[str, float]:
 
 
 def hamstring_play() -> dict[str, Any]:
-    """A hamstring assessment at day 60 that passes every gate, signed at train a week ago."""
+    """A hamstring assessment at day 60 that passes every gate, signed at train on 01-20."""
     return {
         "athlete": {"id": "T-1", "name": "Test Athlete", "sport": "football", "position": "wing"},
         "injury": {"region": "hamstring", "muscle": "biceps_femoris_long_head", "side": "left",
                    "date": "2026-01-01", "mechanism": "sprinting", "bamic_grade": "1a",
                    "tendon_involved": False, "previous_same_site": 0},
         "assessment": {"date": "2026-03-02", "assessor": "Test Clinician", "profile": "standard"},
-        "previous": {"phase": "train", "date": "2026-02-23"},
+        "previous": {"phase": "train", "date": "2026-01-20"},
         "pain": {"rest": 0, "walking": 0, "palpation": 0, "isometric": 0, "stretch": 0,
                  "exercise": 0, "running": 0, "sprint": 0, "next_morning": 0},
         "signs": {"swelling_increasing": False, "avulsion_suspected": False},

@@ -12,6 +12,8 @@ import pytest
 from support import EXAMPLES, INVALID_CASES, REPO, hamstring_play, varied
 from support import load_example as example
 
+from rules.loading import default_protocol
+
 if TYPE_CHECKING:
     from conftest import Service
 
@@ -359,14 +361,21 @@ def test_override_keeps_the_recommendation(service: Service) -> None:
 
 
 def test_rules_catalogue_has_every_rule_with_thresholds_and_sources(service: Service) -> None:
-    """GET /v1/rules lists every criterion, safety rule and activity with the rule base version."""
+    """GET /v1/rules lists every criterion, red flag, hold (with what ends it), caution,
+    screen, floor, plan figure and activity, with the rule base version."""
     rules = service.client.get("/v1/rules", headers=service.as_("clinician")).json()
     evaluated = service.client.post("/v1/evaluate", json=example(WINGER),
                                     headers=service.as_("clinician")).json()
     assert rules["rulebase"]["version"] == evaluated["rulebase"]["version"]
     assert {c["id"] for c in rules["criteria"]} == {c["id"] for c in evaluated["criteria"]}
-    assert [r["id"] for r in rules["safety_rules"]] == [f"R{n}" for n in range(1, 10)]
-    assert len(rules["activities"]) == len(evaluated["activities"])
+    assert [r["id"] for r in rules["red_flags"]] == ["R1", "R2", "R3", "R4", "R10", "R11"]
+    assert [(r["id"], r["ends"]) for r in rules["holds"]] == [
+        (h.id, h.ends) for h in default_protocol().holds]
+    assert [r["id"] for r in rules["cautions"]] == ["R5", "R7", "R8", "R9", "R12", "R14"]
+    assert {s["field"] for s in rules["screening"]} >= {"pain.rest", "pain.next_morning"}
+    assert rules["plan"]["velocity_ceiling_pct"]["run"] == 90
+    assert {a["id"] for a in rules["activities"]} >= set(
+        evaluated["allowed_activities"] + evaluated["restricted_activities"])
     c302 = next(c for c in rules["criteria"] if c["id"] == "C302")
     assert c302["parts"][0]["threshold"] == 90 and c302["sources"]
 

@@ -301,7 +301,8 @@ def test_rulebase_version_changes_with_any_threshold() -> None:
 
 def test_decision_records_the_case() -> None:
     """The decision repeats who, what injury, which day and which profile it is about."""
-    decision = decide(varied(hamstring_play(), {"injury.date": "2026-02-20"}))
+    decision = decide(varied(hamstring_play(), {"injury.date": "2026-02-20",
+                                                "previous.date": "2026-02-25"}))
     assert decision.athlete.id == "T-1"
     assert decision.injury.days_since_injury == 10
     assert decision.assessment.exercise_pain_limit == 4

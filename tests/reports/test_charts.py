@@ -87,6 +87,6 @@ def test_trend_charts_plot_the_phase_and_each_measure_by_day(decide_document: An
     assert "days since injury" in _texts(phase)
     isometric = next(c for c in small if c.title == "isometric 90/90 LSI")
     texts = _texts(isometric)
-    assert {"≥ 80.0", "≥ 90.0"} <= set(texts)
+    assert {"> 80.0", "≥ 90.0"} <= set(texts)
     assert f"day {points[0].day}" in texts and f"day {points[-1].day}" in texts
     assert "80" in texts and "96.7" in texts

@@ -15,12 +15,13 @@ NAMES = [path.stem for path in example_files()]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_example_renders_to_a_two_page_report_of_its_decision(
+def test_example_renders_to_a_short_report_of_its_decision(
         name: str, examples: dict[str, Any], pdftotext: Any) -> None:
-    """The report is two A4 pages and reads as the decision: banner, gate, flags, footer."""
+    """The report is two or three A4 pages and reads as the decision: banner, what holds the
+    athlete, gate, flags, holds, plan, footer."""
     rendered = examples[name]
     with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
-        assert len(pdf.pages) == 2
+        assert 2 <= len(pdf.pages) <= 3
         assert list(pdf.attachments) == ["sprintclear-record.json"]
     text = " ".join(pdftotext(rendered.pdf).split())
     decision = rendered.decision
@@ -34,12 +35,18 @@ def test_example_renders_to_a_two_page_report_of_its_decision(
         assert f"CAUTION {caution.id}" in text
     if decision.next_gate is not None:
         assert decision.next_gate.name in text
-    assert text.count("Record SHA-256") == 3  # both footers and the provenance block
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
+        pages = len(pdf.pages)
+    assert text.count("Record SHA-256") == pages + 1  # every footer and the provenance block
+    for held in decision.held_by:
+        assert held.ends in text
+    if decision.plan is not None:
+        assert "Re-assess by" in text and decision.plan.reassess_by in text
 
 
 def test_every_example_is_rendered(examples: dict[str, Any]) -> None:
     """The session renders one report for each file of examples/."""
-    assert sorted(examples) == sorted(NAMES) and len(NAMES) == 11
+    assert sorted(examples) == sorted(NAMES) and len(NAMES) == 18
 
 
 @pytest.mark.parametrize("name", ["hamstring-red-flag-increasing-swelling-refer",

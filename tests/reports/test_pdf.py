@@ -24,10 +24,10 @@ A4 = (595.28, 841.89)
 
 
 def test_report_is_a4_pdfa_3b_with_embedded_fonts(flare: Any, assert_pdfa: Any) -> None:
-    """Two A4 pages, XMP pdfaid part 3 / conformance B, every font embedded, qpdf clean."""
+    """A4 pages, XMP pdfaid part 3 / conformance B, every font embedded, qpdf clean."""
     assert_pdfa(flare.pdf)
     with pikepdf.open(io.BytesIO(flare.pdf)) as pdf:
-        assert len(pdf.pages) == 2
+        assert 2 <= len(pdf.pages) <= 3
         for page in pdf.pages:
             box = [float(v) for v in page.MediaBox]
             assert box[2:] == pytest.approx(A4, abs=0.1)
@@ -59,7 +59,9 @@ def test_footer_hash_printed_on_every_page_is_the_records_sha256(flare: Any, tmp
     subprocess.run(["pdfdetach", "-save", "1", "-o", str(saved), str(path)], check=True,
                    capture_output=True)
     digest = hashlib.sha256(saved.read_bytes()).hexdigest()
-    for page in (1, 2):
+    with pikepdf.open(io.BytesIO(flare.pdf)) as pdf:
+        pages = range(1, len(pdf.pages) + 1)
+    for page in pages:
         text = pdftotext(flare.pdf, page)
         assert re.findall(r"Record SHA-256 ([0-9a-f]{64})", text) == [digest]
 

@@ -65,7 +65,9 @@ def test_signature_slots_are_found_by_name(flare: Any) -> None:
     """Both slots of the template are named destinations on the last page."""
     destinations = named_destinations(_root(flare.pdf))
     slots = [destinations[f"signature-slot-{n}"] for n in (1, 2)]
-    assert {slot.page_index for slot in slots} == {1}
+    with pikepdf.open(io.BytesIO(flare.pdf)) as pdf:
+        last = len(pdf.pages) - 1
+    assert {slot.page_index for slot in slots} == {last}
     assert slots[0].top == slots[1].top and slots[0].left < slots[1].left
 
 

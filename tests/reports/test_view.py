@@ -34,7 +34,7 @@ def test_key_measures_merge_the_thresholds_of_every_criterion_reading_a_test(
     """An LSI read by two criteria (C202 ≥ 80, C302 ≥ 90) is one measure with both thresholds."""
     decision, _ = decide_document(varied(hamstring_play(), {"strength.isometric_90_90": (250,
                                                                                            300)}))
-    measure = next(m for m in key_measures(decision) if m.key == "lsi:strength.isometric_90_90")
+    measure = next(m for m in key_measures(decision) if m.key == "lsi:isometric 90/90 LSI")
     parts = {c.id: c.parts[0] for c in decision.criteria if c.id in ("C202", "C302")}
     assert measure.value == parts["C302"].value
     assert [(t.criteria, t.value, t.outcomes) for t in measure.thresholds] == [
@@ -47,14 +47,15 @@ def test_key_measures_leave_out_the_other_region(decide_document: Any) -> None:
     """A hamstring decision has no heel-raise measure (its criteria are not applicable)."""
     decision, _ = decide_document(hamstring_play())
     keys = {m.key for m in key_measures(decision)}
-    assert "lsi:strength.heel_raise_reps" not in keys
-    assert {"asymmetry:strength.nordic_n", "deficit:flexibility.ake_deg"} <= keys
+    assert "lsi:heel-raise LSI" not in keys
+    assert {"lsi:Nordic LSI", "deficit:AKE deficit"} <= keys
 
 
 def test_a_measure_not_assessed_has_no_value(decide_document: Any) -> None:
-    """A test that was not done is shown as not assessed, never as a number."""
+    """A test that was not done is shown as not assessed, never as a number (and the
+    charts leave it out: the criteria table lists it)."""
     decision, _ = decide_document(varied(hamstring_play(), {"hop.crossover_cm": None}))
-    measure = next(m for m in key_measures(decision) if m.key == "lsi:hop.crossover_cm")
+    measure = next(m for m in key_measures(decision) if m.key == "lsi:crossover hop LSI")
     assert measure.value is None and measure.value_text == "not assessed"
 
 
@@ -70,6 +71,7 @@ def test_earlier_decisions_of_another_athlete_or_injury_are_refused(
     """History must be the same athlete, region, side, muscle and injury date, and earlier."""
     current, _ = decide_document(hamstring_play())
     earlier, _ = decide_document(varied(hamstring_play(), {"assessment.date": "2026-02-15",
+                                                           "previous": None,
                                                            "pain.rest": 2, **changes}))
     problems = history_problems(current, [earlier])
     assert len(problems) == 1 and expected in problems[0]
