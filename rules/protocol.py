@@ -522,6 +522,93 @@ def allowed_at(from_phase: str, phase_number: int) -> bool:
     return PHASE_IDS.index(from_phase) + 1 <= phase_number
 
 
+def _region_of(condition: Condition) -> frozenset[str] | None:
+    """The region a ``region`` condition admits (``None``: it is not one); the validator
+    allows ``region`` only with ``==``."""
+    if condition.measure != "region" or condition.op != "==" or \
+            condition.threshold not in REGIONS:
+        return None
+    return frozenset({str(condition.threshold)})
+
+
+def _trigger_reads(trigger: Trigger, regions: frozenset[str] | None
+                   ) -> list[tuple[str, frozenset[str] | None]]:
+    """(field, the regions the trigger reads it for) for every field of a trigger tree.
+
+    The regions are those a ``region`` condition beside it in an ``all`` admits
+    (R8: ``region == hamstring`` and the Nordic LSI); ``None`` when nothing in the
+    tree narrows them: the trigger reads the field whatever the region."""
+    if isinstance(trigger, Condition):
+        return [(path, regions) for path in trigger.field_paths()]
+    if isinstance(trigger, AllOf):
+        for child in trigger.all:
+            if isinstance(child, Condition) and (narrowed := _region_of(child)) is not None:
+                regions = narrowed if regions is None else regions & narrowed
+        children: tuple[Trigger, ...] = trigger.all
+    else:
+        children = trigger.any
+    return [read for child in children for read in _trigger_reads(child, regions)]
+
+
+def field_regions(protocol: Protocol) -> dict[str, frozenset[str]]:
+    """The injury regions each test field of the assessment belongs to, read from the protocol.
+
+    A field of the measure groups (pain, signs, function, running, strength,
+    flexibility, hop, technique, sprint, training, readiness, exposure) belongs
+    to the regions of what asks for it: the criteria that read it (their
+    ``region``; ``both`` is both), the screening entries of section 4.3 (their
+    ``region``), and the conditions of triggers, notes and floors that a
+    ``region`` condition narrows to one region (R8 reads the Nordic LSI for a
+    hamstring injury only). A trigger that reads a field whatever the region
+    (R1 reads ``signs.dvt_suspected`` for any injury) fires on what was recorded
+    but does not ask for it, so it does not widen the field's regions.
+
+    So ``strength.nordic_n`` (C304, C407, R8) is ``{"hamstring"}``,
+    ``flexibility.knee_to_wall_cm`` (C313) and ``signs.dvt_suspected`` (a calf
+    screen) are ``{"calf"}``, and ``hop.single_cm`` (C310 calf, C404 both) is both.
+    A field nothing region-specific asks for — and every field of the athlete,
+    the injury, the session and the signed phase, which describe the case
+    rather than test it — is both. Returns ``{path: frozenset of region ids}``
+    for every path a condition may read (``READABLE_FIELDS``). The assessment
+    form shows a field for the regions it belongs to.
+    """
+    both = frozenset(REGIONS)
+
+    def widen(region: str) -> frozenset[str]:
+        return both if region == "both" else frozenset({region})
+
+    asked: dict[str, set[str]] = {}
+
+    def ask(path: str, regions: frozenset[str] | None) -> None:
+        if regions is not None:
+            asked.setdefault(path.rsplit(".", 1)[0] if path not in READABLE_FIELDS
+                             else path, set()).update(regions)
+
+    for criterion in protocol.criteria:
+        for path in criterion.field_paths():
+            ask(path, widen(criterion.region))
+    for screen in protocol.screening:
+        ask(screen.field, widen(screen.region))
+    triggers: list[Trigger] = []
+    for rule in protocol.safety_rules:
+        if rule.trigger is not None:
+            triggers.append(rule.trigger)
+        triggers.extend(note.when for note in rule.notes)
+    floors = protocol.day_floors
+    triggers.extend(floor.when for floor in (*floors.minimums, *floors.extra_days))
+    for trigger in triggers:
+        for path, regions in _trigger_reads(trigger, None):
+            ask(path, regions)
+    case_groups = {"athlete", "injury", "assessment", "previous"}
+    regions: dict[str, frozenset[str]] = {}
+    for path, spec in READABLE_FIELDS.items():
+        if spec.group in case_groups or path not in asked:
+            regions[path] = both
+        else:
+            regions[path] = frozenset(asked[path])
+    return regions
+
+
 class _SemanticProblems(ValueError):
     """Carries the problems out of the pydantic validator (translated in loading.py)."""
 

@@ -11,8 +11,14 @@ Filled in for the clinician, never as results: the assessment date (today: the
 server's date in UTC, which the page's script replaces with the device's own
 date, so a morning session east of UTC is not dated yesterday),
 the assessor (the signed-in key's holder), the injury's descriptors from the
-episode or its latest assessment, and the phase a clinician last signed.
+episode or its latest assessment, and the phase a clinician last signed with
+the date of the assessment it was signed for (protocol section 2.1).
 Test results always start empty ("not assessed").
+
+The form lays out the tests of the injury's region: which fields belong to
+which region is read from the protocol that decides
+(``rules.protocol.field_regions``), so a calf injury is asked for knee-bent heel
+raises and knee-to-wall, a hamstring injury for Nordics and the H-test.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from api.web.forms import (
 from api.web.rendering import redirect, render
 from engine.decide import Evaluator
 from rules.errors import Conflict, InvalidAssessment, Problem
+from rules.protocol import field_regions
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,9 +88,11 @@ def _starting_values(store: Store, caller: WebCaller, injury: Injury,
             if name in latest:
                 entered.update({key: value for key, value in entered_from_document(
                     {"injury": {name: latest[name]}}).items()})
-        signed = [e.signoff for e in current if e.signoff is not None]
-        if signed:
-            entered["previous.phase"] = signed[-1].signed_phase
+        signed = [(e.assessment_date, s) for e in current if (s := e.signoff) is not None]
+        if signed:  # the latest sign-off of the episode and its assessment's date (§2.1)
+            date, signoff = sorted(signed, key=lambda pair: pair[0])[-1]
+            entered["previous.phase"] = signoff.signed_phase
+            entered["previous.date"] = date
     return entered
 
 
@@ -114,7 +123,8 @@ def _form_page(request: Request, caller: WebCaller, store: Store, evaluator: Eva
         title=f"Assessment · {athlete.name or athlete.id}",
         injury=injury, athlete=athlete, action=action, supersedes=supersedes,
         sections=form_view(entered, placed, injured_side=injury.side,
-                           choice_labels=_choice_labels(evaluator, injury)),
+                           choice_labels=_choice_labels(evaluator, injury),
+                           region=injury.region, regions=field_regions(evaluator.protocol)),
         summary=summary, conflict=conflict,
         episode_errors={path: placed.by_input.get(path, ()) for path in FROM_EPISODE},
         injury_text=view.injury_text(injury), proposed_date=proposed_date)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +41,8 @@ from rules.dictionary import (
     FIELDS_BY_PATH,
     INPUT_FIELDS,
     MUSCLES_BY_REGION,
+    READABLE_FIELDS,
+    REVIEW_SUBFIELDS,
     FieldKind,
     InputField,
 )
@@ -65,6 +67,8 @@ FROM_EPISODE = ("athlete.id", "athlete.name", "athlete.sport", "athlete.position
 """Fields the page takes from the stored athlete and injury episode, not from inputs."""
 
 SIDES = ("injured", "uninjured")
+REVIEW_PARTS = tuple(REVIEW_SUBFIELDS)
+"""``injury.physician_review`` is entered as three inputs: date, management, by."""
 YES, NO = "yes", "no"
 MAX_NUMBER_TEXT = 32
 """Longer text in a number field is refused before it is read (no 4,000-digit numbers)."""
@@ -87,7 +91,9 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("session", "Session", ("assessment", "previous"),
-            "Who assessed, when, under which profile, and the last phase a clinician signed."),
+            "Who assessed, when, under which profile; and the last phase a clinician signed "
+            "for this injury with the date of the assessment it was signed for (give both or "
+            "neither)."),
     Section("injury", "Injury", ("injury",),
             "Region, side and date are the stored episode's; the rest may be revised."),
     Section("pain", "Pain", ("pain",),
@@ -98,7 +104,8 @@ SECTIONS: tuple[Section, ...] = (
             "Injured and uninjured side. The limb symmetry index (LSI) shown as you type is a "
             "preview; the server computes the value that decides."),
     Section("flexibility", "Flexibility", ("flexibility.passive_slr_deg", "flexibility.ake_deg",
-                                           "flexibility.ake_discomfort")),
+                                           "flexibility.ake_discomfort",
+                                           "flexibility.knee_to_wall_cm")),
     Section("h-test", "Askling H-test", ("flexibility.h_test_insecurity",),
             "Insecurity felt during the test, 0 none to 100 the most."),
     Section("hop", "Hop tests", ("hop",),
@@ -107,6 +114,11 @@ SECTIONS: tuple[Section, ...] = (
             "Each rating: 0 poor, 1 acceptable, 2 good, judged at submaximal speed."),
     Section("sprint", "Sprint", ("sprint",)),
     Section("training", "Training", ("training",)),
+    Section("exposure", "Running load", ("exposure",),
+            "Metres of high-speed running (above 5.5 m/s) and sprinting (above 7.0 m/s) from GPS "
+            "or timing data: the last 7 days, the 7 days before, and the athlete's usual week "
+            "before the injury. Without such data, the clinician may attest that the usual "
+            "load was completed."),
     Section("readiness", "Readiness", ("readiness",)),
 )
 
@@ -122,10 +134,19 @@ def section_fields(section: Section) -> list[InputField]:
     return chosen
 
 
-def _inputs_of(spec: InputField) -> list[str]:
+def _parts_of(spec: InputField) -> tuple[str, ...]:
+    """The inputs a field is entered in: the two sides of a bilateral measure, the parts of
+    the physician review (date, management, by), or none (one input, the field's own)."""
     if spec.kind is FieldKind.BILATERAL:
-        return [f"{spec.path}.{side}" for side in SIDES]
-    return [spec.path]
+        return SIDES
+    if spec.kind is FieldKind.REVIEW:
+        return REVIEW_PARTS
+    return ()
+
+
+def _inputs_of(spec: InputField) -> list[str]:
+    parts = _parts_of(spec)
+    return [f"{spec.path}.{part}" for part in parts] if parts else [spec.path]
 
 
 def input_names() -> list[str]:
@@ -190,7 +211,7 @@ def _value(spec: InputField, name: str, text: str) -> Any:
 def read_assessment_form(pairs: Iterable[tuple[str, str]], episode: Mapping[str, Mapping[str, Any]]
                          ) -> FormReading:
     """The assessment document of a posted form, with the episode's fixed fields filled in."""
-    specs = {name: (spec, name.rpartition(".")[2] if spec.kind is FieldKind.BILATERAL else None)
+    specs = {name: (spec, name.rpartition(".")[2] if _parts_of(spec) else None)
              for section in SECTIONS for spec in section_fields(section)
              for name in _inputs_of(spec)}
     reading = FormReading(document={group: dict(values) for group, values in episode.items()})
@@ -210,16 +231,17 @@ def read_assessment_form(pairs: Iterable[tuple[str, str]], episode: Mapping[str,
         text = raw.strip()
         if not text:
             continue  # not assessed
-        spec, side = specs[name]
-        value = _value(spec, name, text)
+        spec, part = specs[name]
+        value = _value(REVIEW_SUBFIELDS[part] if spec.kind is FieldKind.REVIEW and part
+                       else spec, name, text)
         if isinstance(value, Problem):
             reading.problems.append(value)
             continue
         group = reading.document.setdefault(spec.group, {})
-        if side is None:
+        if part is None:
             group[spec.name] = value
-        else:
-            group.setdefault(spec.name, {})[side] = value
+        else:  # one side, or one part of the review: the engine names what is missing
+            group.setdefault(spec.name, {})[part] = value
     return reading
 
 
@@ -270,10 +292,10 @@ def entered_from_document(document: Mapping[str, Any]) -> dict[str, str]:
             value = (document.get(spec.group) or {}).get(spec.name)
             if value is None:
                 continue
-            if spec.kind is FieldKind.BILATERAL:
-                for side in SIDES:
-                    if side in value:
-                        entered[f"{spec.path}.{side}"] = _text_of(value[side])
+            if _parts_of(spec):
+                for part in _parts_of(spec):
+                    if value.get(part) is not None:
+                        entered[f"{spec.path}.{part}"] = _text_of(value[part])
             else:
                 entered[spec.path] = _text_of(value)
     return entered
@@ -287,22 +309,24 @@ class PlacedProblems:
     """Each problem next to its input; the rest go in the summary only."""
 
     by_input: Mapping[str, tuple[str, ...]]
-    """Input name (or a bilateral measure's path, or an episode field) → messages."""
+    """Input name (or a bilateral measure's or the review's path, or an episode field) →
+    messages."""
     anchors: Mapping[Problem, str]
     """Each problem → the name of the input it is shown at (for the summary's links)."""
 
 
 def place_problems(problems: Sequence[Problem]) -> PlacedProblems:
-    """Where each problem is shown: at its input, its bilateral pair, or the episode."""
+    """Where each problem is shown: at its input, its bilateral pair or review, or the
+    episode."""
     names = set(input_names())
-    bilateral = {spec.path for spec in INPUT_FIELDS if spec.kind is FieldKind.BILATERAL}
+    bilateral = {spec.path for spec in INPUT_FIELDS if _parts_of(spec)}
     by_input: dict[str, list[str]] = {}
     anchors: dict[Problem, str] = {}
     for problem in problems:
         target = problem.field
         if target not in names and target not in FROM_EPISODE:
             parent = target.rpartition(".")[0]
-            # a bilateral side the form does not have (``.left``): at its pair
+            # a side or part the form does not have (``.left``): at its pair or review
             target = parent if parent in bilateral else target
         if target in names or target in bilateral or target in FROM_EPISODE:
             by_input.setdefault(target, []).append(problem.message)
@@ -311,9 +335,14 @@ def place_problems(problems: Sequence[Problem]) -> PlacedProblems:
 
 
 def label_of(path: str) -> str:
-    """The words of a problem's field: ``Nordic eccentric force, uninjured side``."""
+    """The words of a problem's field: ``Nordic eccentric force, uninjured side``,
+    ``Physician review: date of the review``."""
     if path in FIELDS_BY_PATH:
         return FIELDS_BY_PATH[path].label
+    if path in READABLE_FIELDS:  # a part of the physician review
+        parent = FIELDS_BY_PATH[path.rpartition(".")[0]]
+        label = READABLE_FIELDS[path].label
+        return f"{parent.label}: {label[0].lower()}{label[1:]}"
     parent, _, side = path.rpartition(".")
     if parent in FIELDS_BY_PATH and side in SIDES:
         return f"{FIELDS_BY_PATH[parent].label}, {side} side"
@@ -330,7 +359,7 @@ def muscles_of(region: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Control:
-    """One input box (a bilateral measure has two)."""
+    """One input box (a bilateral measure has two; the physician review three)."""
 
     name: str
     id: str
@@ -338,6 +367,13 @@ class Control:
     value: str
     errors: tuple[str, ...]
     error_id: str
+    control: str = ""
+    """The review's parts: ``date``, ``select`` or ``text`` (others: the field's control)."""
+    options: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
+    hint_id: str = ""
+    required: bool = False
+    """Needed whenever the review is recorded (date, management)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +384,8 @@ class FieldView:
     id: str
     label: str
     control: str
-    """``number``, ``pair`` (bilateral), ``radio``, ``select``, ``date`` or ``text``."""
+    """``number``, ``pair`` (bilateral), ``review`` (the physician review's three parts),
+    ``radio``, ``select``, ``date`` or ``text``."""
     unit: str
     hint: str
     help: str
@@ -360,6 +397,9 @@ class FieldView:
     hint_id: str
     error_id: str
     whole: bool
+    other_region: str = ""
+    """Shown although the protocol asks for it only in another region, because a value is
+    recorded (a correction keeps it): that region's name; empty otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,12 +433,36 @@ def _hint(spec: InputField) -> str:
         return "date (YYYY-MM-DD)"
     if spec.kind is FieldKind.TEXT and spec.max_length:
         return f"text, up to {spec.max_length} characters"
+    if spec.kind is FieldKind.REVIEW:
+        required = [sub.label.lower() for sub in REVIEW_SUBFIELDS.values() if sub.required]
+        return (f"leave every part empty when no review is recorded; a recorded review needs "
+                f"{' and '.join(required)}")
     return ""
+
+
+def _review_controls(spec: InputField, entered: Mapping[str, str],
+                     by_input: Mapping[str, Sequence[str]]) -> tuple[Control, ...]:
+    """The physician review's parts, each an input of its own kind (date, choice, text)."""
+    controls = []
+    for part, sub in REVIEW_SUBFIELDS.items():
+        name = f"{spec.path}.{part}"
+        control = _control(sub)
+        options: tuple[tuple[str, str], ...] = ()
+        if control == "select":
+            options = (("", "not recorded"), *((c, c.replace("_", " ")) for c in sub.choices))
+        controls.append(Control(
+            name=name, id=html_id(name), label=sub.label, value=entered.get(name, ""),
+            errors=tuple(by_input.get(name, ())), error_id=html_id(name) + "-error",
+            control=control, options=options, hint=_hint(sub), hint_id=html_id(name) + "-hint",
+            required=sub.required))
+    return tuple(controls)
 
 
 def _control(spec: InputField) -> str:
     if spec.kind is FieldKind.BILATERAL:
         return "pair"
+    if spec.kind is FieldKind.REVIEW:
+        return "review"
     if spec.kind is FieldKind.BOOLEAN:
         return "radio"
     if spec.kind is FieldKind.INTEGER and spec.minimum is not None and \
@@ -433,6 +497,8 @@ def field_view(spec: InputField, entered: Mapping[str, str],
                     errors=tuple(by_input.get(f"{spec.path}.{side}", ())),
                     error_id=html_id(f"{spec.path}.{side}") + "-error")
             for side in SIDES)
+    elif control == "review":
+        inputs = _review_controls(spec, entered, by_input)
     else:
         inputs = (Control(name=spec.path, id=field_id, label=spec.label,
                           value=entered.get(spec.path, ""),
@@ -453,21 +519,54 @@ def field_view(spec: InputField, entered: Mapping[str, str],
         path=spec.path, id=field_id, label=spec.label, control=control,
         unit=_SUFFIX.get(spec.unit or "", spec.unit or ""), hint=_hint(spec), help=spec.help,
         required=spec.required, inputs=inputs, options=options,
-        errors=tuple(by_input.get(spec.path, ())) if control == "pair" else (),
+        errors=tuple(by_input.get(spec.path, ())) if control in ("pair", "review") else (),
         hint_id=field_id + "-hint", error_id=field_id + "-error",
         whole=spec.kind is FieldKind.INTEGER or spec.integer)
 
 
+def shown_for(spec: InputField, region: str | None,
+              regions: Mapping[str, frozenset[str]] | None, entered: Mapping[str, str],
+              by_input: Mapping[str, Sequence[str]]) -> tuple[bool, str]:
+    """(whether the form shows a field for an injury of ``region``, and — when it is shown
+    only because something is recorded in it — the region the protocol asks for it in).
+
+    ``regions`` is ``rules.protocol.field_regions`` of the protocol that decides: a
+    hamstring injury's form has the Nordic and H-test fields, a calf injury's the
+    knee-bent heel raises, knee-to-wall and the DVT screen. A field of the other region
+    that holds a value (a correction of a document entered elsewhere) or a problem stays,
+    marked, so that nothing recorded is dropped unseen."""
+    if region is None or regions is None:
+        return True, ""
+    belongs = regions.get(spec.path, frozenset({region}))
+    if region in belongs:
+        return True, ""
+    names = [*_inputs_of(spec), spec.path]
+    if any(entered.get(name, "").strip() or by_input.get(name) for name in names):
+        return True, " and ".join(sorted(belongs))
+    return False, ""
+
+
 def form_view(entered: Mapping[str, str], placed: PlacedProblems, *, injured_side: str,
-              choice_labels: Mapping[str, Sequence[tuple[str, str]]]) -> list[SectionView]:
+              choice_labels: Mapping[str, Sequence[tuple[str, str]]],
+              region: str | None = None,
+              regions: Mapping[str, frozenset[str]] | None = None) -> list[SectionView]:
     """The sections of the assessment form with their values and problems, ready to lay out.
 
     ``choice_labels`` gives the options of a choice field where the page words them
     (muscles of the episode's region only, phases with their names); other choices are
-    the dictionary's, as they are."""
-    return [SectionView(id=section.id, title=section.title, intro=section.intro,
-                        fields=tuple(field_view(spec, entered, placed.by_input,
-                                                injured_side=injured_side,
-                                                choice_labels=choice_labels)
-                                     for spec in section_fields(section)))
-            for section in SECTIONS]
+    the dictionary's, as they are. With ``region`` and ``regions`` (the protocol's
+    :func:`rules.protocol.field_regions`), only the fields of the injury's region are
+    laid out (:func:`shown_for`), and a section left without fields is left out."""
+    sections = []
+    for section in SECTIONS:
+        fields = []
+        for spec in section_fields(section):
+            shown, other = shown_for(spec, region, regions, entered, placed.by_input)
+            if shown:
+                view = field_view(spec, entered, placed.by_input, injured_side=injured_side,
+                                  choice_labels=choice_labels)
+                fields.append(replace(view, other_region=other) if other else view)
+        if fields:
+            sections.append(SectionView(id=section.id, title=section.title,
+                                        intro=section.intro, fields=tuple(fields)))
+    return sections

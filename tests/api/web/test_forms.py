@@ -18,13 +18,16 @@ from api.web.forms import (
     entered_from_document,
     form_view,
     input_names,
+    label_of,
     place_problems,
     read_assessment_form,
     section_fields,
 )
 from engine import parse_assessment
-from rules.dictionary import INPUT_FIELDS, FieldKind
+from rules import default_protocol
+from rules.dictionary import FIELDS_BY_PATH, INPUT_FIELDS, FieldKind
 from rules.errors import Problem
+from rules.protocol import field_regions
 
 EPISODE = {"athlete": {"id": "FC-23", "name": "Jonas Berg"},
            "injury": {"region": "hamstring", "side": "right", "date": "2026-02-10"}}
@@ -46,7 +49,7 @@ def test_the_sections_follow_a_testing_session() -> None:
     """Session and injury first, then the tests in the order they are done on the day."""
     assert [s.id for s in SECTIONS] == [
         "session", "injury", "pain", "function", "running", "strength", "flexibility",
-        "h-test", "hop", "technique", "sprint", "training", "readiness"]
+        "h-test", "hop", "technique", "sprint", "training", "exposure", "readiness"]
 
 
 def test_labels_units_and_ranges_come_from_the_dictionary() -> None:
@@ -199,3 +202,94 @@ def test_the_json_of_a_form_is_plain() -> None:
     reading = _read(("pain.rest", "0"), ("hop.single_cm.injured", "180.5"),
                     ("hop.single_cm.uninjured", "190"))
     assert json.loads(json.dumps(reading.document)) == reading.document
+
+
+def test_the_physician_review_is_read_from_its_three_parts() -> None:
+    """Date, management and by become one injury.physician_review object; all empty: none."""
+    reading = _read(("injury.physician_review.date", "2026-03-01"),
+                    ("injury.physician_review.management", "conservative"),
+                    ("injury.physician_review.by", "Dr. H. Okoye"))
+    assessment, problems = assess_form(reading)
+    assert problems == [] and assessment is not None
+    assert assessment.document["injury"]["physician_review"] == {
+        "date": "2026-03-01", "management": "conservative", "by": "Dr. H. Okoye"}
+    empty = _read(("injury.physician_review.date", ""),
+                  ("injury.physician_review.management", ""),
+                  ("injury.physician_review.by", " "))
+    assert "physician_review" not in empty.document["injury"]
+
+
+def test_a_review_without_its_management_is_named_at_that_part() -> None:
+    """A review with a date but no management is refused at the management input."""
+    reading = _read(("injury.physician_review.date", "2026-03-01"),
+                    ("injury.physician_review.management", ""))
+    assessment, problems = assess_form(reading)
+    assert assessment is None
+    assert [(p.field, p.rule) for p in problems] == [
+        ("injury.physician_review.management", "required")]
+    assert place_problems(problems).by_input == {
+        "injury.physician_review.management": ("is required",)}
+    assert label_of("injury.physician_review.management") == "Physician review: management decided"
+
+
+def test_the_review_is_a_fieldset_of_three_inputs() -> None:
+    """The review is laid out as its parts: a date, a choice of management, a text for by."""
+    sections = form_view({"injury.physician_review.management": "surgical"}, place_problems([]),
+                         injured_side="left", choice_labels={})
+    review = next(f for s in sections for f in s.fields if f.path == "injury.physician_review")
+    assert review.control == "review"
+    assert [(c.name, c.control, c.required) for c in review.inputs] == [
+        ("injury.physician_review.date", "date", True),
+        ("injury.physician_review.management", "select", True),
+        ("injury.physician_review.by", "text", False)]
+    assert [v for v, _ in review.inputs[1].options] == ["", "conservative", "surgical"]
+    assert review.inputs[1].value == "surgical"
+
+
+def _laid_out(region: str, entered: dict[str, str] | None = None) -> dict[str, Any]:
+    sections = form_view(entered or {}, place_problems([]), injured_side="right",
+                         choice_labels={}, region=region,
+                         regions=field_regions(default_protocol()))
+    return {f.path: f for s in sections for f in s.fields}
+
+
+def test_the_form_asks_each_region_for_its_own_tests() -> None:
+    """Hamstring: Nordics, H-test, avulsion; calf: knee-bent heel raises, knee-to-wall, DVT."""
+    hamstring, calf = _laid_out("hamstring"), _laid_out("calf")
+    regions = field_regions(default_protocol())
+    for path, belongs in regions.items():
+        if path in FIELDS_BY_PATH and path not in FROM_EPISODE:
+            assert (path in hamstring) == ("hamstring" in belongs), path
+            assert (path in calf) == ("calf" in belongs), path
+    assert "strength.nordic_n" in hamstring and "strength.nordic_n" not in calf
+    assert "flexibility.knee_to_wall_cm" in calf and "flexibility.knee_to_wall_cm" not in hamstring
+    assert "signs.dvt_suspected" in calf and "signs.avulsion_suspected" in hamstring
+    assert "hop.single_cm" in hamstring and "hop.single_cm" in calf
+    assert "injury.physician_review" in hamstring and "injury.physician_review" in calf
+
+
+def test_a_section_without_fields_of_the_region_is_left_out() -> None:
+    """The Askling H-test is a hamstring test: a calf injury's form has no H-test section."""
+    sections = form_view({}, place_problems([]), injured_side="right", choice_labels={},
+                         region="calf", regions=field_regions(default_protocol()))
+    assert "h-test" not in [s.id for s in sections]
+    assert all(s.fields for s in sections)
+
+
+def test_a_value_of_the_other_region_stays_on_the_form_marked() -> None:
+    """A Nordic value in a calf document (a correction) is shown, saying whose test it is."""
+    calf = _laid_out("calf", {"strength.nordic_n.injured": "300"})
+    assert calf["strength.nordic_n"].other_region == "hamstring"
+    assert [c.value for c in calf["strength.nordic_n"].inputs] == ["300", ""]
+    assert _laid_out("calf")["strength.heel_raise_reps"].other_region == ""
+
+
+@pytest.mark.parametrize("path", [p.name for p in example_files()])
+def test_every_example_is_entered_in_its_regions_form(path: str) -> None:
+    """Every value of an example has its input on the form of the example's region, unmarked."""
+    document = parse_assessment(load_example(path.removesuffix(".json"))).document
+    entered = entered_from_document(document)
+    laid_out = _laid_out(document["injury"]["region"], entered)
+    names = {c.name for f in laid_out.values() for c in f.inputs}
+    assert set(entered) <= names
+    assert not [f.path for f in laid_out.values() if f.other_region]
