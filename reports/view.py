@@ -555,9 +555,12 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
     phase, criteria_phase = decision.phase, decision.criteria_phase
     lowered = None
     if phase.number != criteria_phase.number:
+        # a 2026.1 decision recorded no held_by: its red flags below the criteria phase
+        held = [h.id for h in decision.held_by] or [
+            f.id for f in decision.red_flags if f.cap.number < criteria_phase.number]
         lowered = (f"The criteria allow phase {criteria_phase.number} · {criteria_phase.name}; "
-                   f"held at {phase.number} by "
-                   + ", ".join(h.id for h in decision.held_by) + ".")
+                   f"held at {phase.number} by " + (", ".join(held) or "the safety rules")
+                   + ".")
     flags = decision.red_flags
     red_flag_line = ("No red flags" if not flags else
                      f"! {len(flags)} RED FLAG{'S' if len(flags) > 1 else ''}: "

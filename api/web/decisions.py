@@ -2,9 +2,15 @@
 
 The page lays out the stored decision exactly as it was made, with the PDF
 report's own view of it (``reports.view.build_view``: the banner claims, the
-criteria by gate, what blocks the next phase, red flags, cautions, activities
-and sources), so the page and the signed report say the same sentences. The
-fired-rule explanation is folded (``<details>``).
+signed phase it started from, the criteria by gate, what blocks the next
+phase, red flags, holds, cautions, the plan, activities and sources), so the
+page and the signed report say the same sentences. When red flags or holds keep
+the phase below what the criteria allow, they come first in "what stands
+between the athlete and the next phase", each with what ends it, before the
+next gate's criteria; then the criteria carried forward from the signed phase
+and the screening not recorded. A 2026.1 decision (format 1) shows what it
+recorded and says it had no plan. The fired-rule explanation is folded
+(``<details>``).
 
 A clinician accepts the recommendation or overrides it (another phase and a
 reason, both required, checked by the API's ``SignoffIn`` and the store);
@@ -105,9 +111,13 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
         title=f"Decision · {decision.athlete.name or decision.athlete.id} · "
               f"{decision.assessment.date}",
         stored=stored, decision=decision, shown=shown, rulebase=rulebase,
+        held=view.held_steps(decision, protocol),
+        carried=[row for gate in shown.gates for row in gate.rows
+                 if row.id in decision.carried_forward],
+        screens=view.missing_screens(decision, protocol),
         signed_activities=signed_activities,
         signoff=signoff_status(stored, protocol),
-        steps=view.explanation_steps(decision.explanation),
+        steps=view.explanation_steps(decision.explanation, decided_by),
         may_sign=may_sign, may_report=caller.may("report.read"),
         may_correct=caller.may("assessment.create") and stored.superseded_by is None,
         may_athlete=caller.may("athlete.read"),

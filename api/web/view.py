@@ -28,15 +28,20 @@ from typing import Any
 
 from api.store.records import AssessmentEntry, Athlete, Injury, Signoff, Timeline
 from engine.decision import Decision, TraceStep, read_decision
+from rules.dictionary import FIELDS_BY_PATH
 from rules.protocol import Protocol
 
 __all__ = [
     "Badge",
     "EntryStatus",
+    "HeldStep",
+    "ScreenMissing",
     "SquadRow",
     "clearance_of",
     "entry_status",
     "explanation_steps",
+    "held_steps",
+    "missing_screens",
     "phase_label",
     "squad_row",
 ]
@@ -133,6 +138,65 @@ def flag_names(ids: Sequence[str], protocol: Protocol) -> list[str]:
     return [f"{rule_id} {names.get(rule_id, '')}".strip() for rule_id in ids]
 
 
+# ---- what holds the athlete (protocol 2027.1, sections 4 and 8) -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HeldStep:
+    """A red flag or hold that keeps the phase below the criteria phase, with what ends it."""
+
+    symbol: str
+    """``!`` a red flag, ``■`` a hold: always shown with ``kind``."""
+    kind: str
+    """``Red flag`` or ``Hold``."""
+    css: str
+    text: str
+    """The decision's own ``next_steps`` text: the rule, its name and what ends it."""
+    cap: str
+    """``caps the phase at 2 · load``: the decision's ``held_by`` cap, in words."""
+
+
+_HELD_KINDS = {"red_flag": ("!", "Red flag", "red"), "hold": ("■", "Hold", "hold")}
+
+
+def held_steps(decision: Decision, protocol: Protocol) -> list[HeldStep]:
+    """What stands between the athlete and the next phase before any criterion: the red
+    flags and holds of ``next_steps``, in the decision's order, each with its cap.
+
+    Empty when nothing holds the phase below the criteria phase (and for a 2026.1
+    decision, which recorded no ``held_by``)."""
+    caps = {held.id: held.cap for held in decision.held_by}
+    steps = []
+    for step in decision.next_steps:
+        if step.kind not in _HELD_KINDS:
+            continue
+        symbol, kind, css = _HELD_KINDS[step.kind]
+        cap = caps.get(step.id)
+        steps.append(HeldStep(symbol=symbol, kind=kind, css=css, text=step.text,
+                              cap=f"caps the phase at {short_phase(protocol, cap)}" if cap
+                              else ""))
+    return steps
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenMissing:
+    """A screening field of section 4.3 that was not recorded."""
+
+    field: str
+    label: str
+    from_phase: str
+    """``3 · run``: the first phase that needs it."""
+
+
+def missing_screens(decision: Decision, protocol: Protocol) -> list[ScreenMissing]:
+    """The decision's ``missing_screening``, with the dictionary's label of each field."""
+    return [ScreenMissing(field=m.field,
+                          label=FIELDS_BY_PATH[m.field].label if m.field in FIELDS_BY_PATH
+                          else m.field,
+                          from_phase=short_phase(protocol, m.from_phase))
+            for m in decision.missing_screening]
+
+
 # ---- the squad ----------------------------------------------------------------------
 
 
@@ -206,10 +270,28 @@ _RULE_WORDS = {
 }
 
 
-def explanation_steps(steps: Sequence[TraceStep]) -> list[ExplainedStep]:
-    """The fired rules in order, each with the facts it matched and the fact it declared."""
+def _rule_words(rule: str, kind: str, protocol: Protocol | None) -> str:
+    if rule in _RULE_WORDS:
+        return _RULE_WORDS[rule]
+    if protocol is not None:
+        if rule in protocol.rule_names:
+            return protocol.rule_names[rule]
+        if rule in protocol.criterion_by_id:
+            return protocol.criterion_by_id[rule].name
+        if rule in protocol.gate_by_id:
+            return protocol.gate_by_id[rule].name
+    return kind.replace("_", " ")
+
+
+def explanation_steps(steps: Sequence[TraceStep], protocol: Protocol | None = None
+                      ) -> list[ExplainedStep]:
+    """The fired rules in order, each with the facts it matched and the fact it declared.
+
+    A rule of the protocol (``R3``) is described by its name in ``protocol`` — give
+    only the protocol that made the decision (same content hash), or ``None`` to fall
+    back on the rule's kind."""
     return [ExplainedStep(step=s.step, rule=s.rule, kind=s.kind,
-                          description=_RULE_WORDS.get(s.rule, s.kind),
+                          description=_rule_words(s.rule, s.kind, protocol),
                           matched=tuple(f"{m.fact}: {_slots(m.slots)}" for m in s.matched),
                           declared=f"{s.declared.fact}: {_slots(s.declared.slots)}")
             for s in steps]

@@ -102,3 +102,20 @@ def decision_time(decision: Any) -> Any:
     import datetime as dt
 
     return dt.datetime.fromisoformat(decision.evaluated_at)
+
+
+def test_a_2026_1_decision_lowered_by_a_red_flag_names_it() -> None:
+    """A stored 2026.1 decision has no held_by: the red flag that lowered it is named."""
+    import datetime as dt
+    from pathlib import Path
+
+    from engine.decision import read_decision
+
+    fixture = (Path(__file__).parents[1] / "engine" / "fixtures"
+               / "decision-2026.1-red-flag-swelling-refer.json")
+    decision = read_decision(fixture.read_text("utf-8"))
+    assert decision.held_by == [] and decision.plan is None
+    view = build_view(decision, record_sha256="0" * 64,
+                      generated_at=dt.datetime(2026, 3, 3, tzinfo=dt.UTC))
+    assert view.lowered == ("The criteria allow phase 3 · Progressive running; held at 1 by "
+                            "R1.")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from page_support import Page
+from sqlalchemy import text
 
-from engine.decision import Decision
+from engine.decision import Decision, read_decision
 from reports.view import banner_claims
+from rules import default_protocol
+from rules.dictionary import FIELDS_BY_PATH
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -16,6 +20,12 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 FLARE = "hamstring-symptom-flare-next-morning-pain"
+SIGNED_FLARE = "hamstring-flare-steps-back-from-the-signed-phase"
+FIRST_VISIT = "calf-first-visit-capped-at-run-without-a-signed-phase"
+LATE_VISIT = "hamstring-late-visit-early-gates-carried-forward"
+SURGICAL = "hamstring-proximal-avulsion-surgical-review-out-of-scope"
+PLAY = "hamstring-rugby-back-reinjury-cleared-to-play-conservative"
+FIXTURES = Path(__file__).parents[2] / "engine" / "fixtures"
 
 
 def _decision(service: Service, name: str = FLARE) -> tuple[dict[str, Any], Decision]:
@@ -37,18 +47,21 @@ def test_the_page_shows_the_decision_in_its_own_words(service: Service, visitors
         assert flag.effect in page.text
     for blocking in decision.blocking_details:
         assert blocking.needs in page.text
+    sources = default_protocol().source_by_id
     for criterion in decision.criteria:
         assert criterion.id in page.text
-    for reference in decision.references[:3]:
-        assert reference.short in page.text
+        if criterion.status != "not_applicable":
+            for source in criterion.sources:
+                assert sources[source].short in page.text, (criterion.id, source)
 
 
 def test_status_is_a_word_and_a_symbol_in_every_criterion_row(service: Service,
                                                                visitors: Any) -> None:
     """Each criterion row says met / not met / not assessed in words beside its symbol."""
-    words = {"met": "✓ met", "unmet": "✗ not met", "missing": "? not assessed"}
+    words = {"met": "✓ met", "unmet": "✗ not met", "missing": "? not assessed",
+             "carried": "criterion: ✓ carried forward"}
     seen = set()
-    for name in (FLARE, "calf-missing-tests-heel-raise-and-hop-not-done"):
+    for name in (FLARE, "calf-missing-tests-heel-raise-and-hop-not-done", LATE_VISIT):
         stored, decision = _decision(service, name)
         page = visitors("clinician").page(f"/decisions/{stored['id']}")
         for criterion in decision.criteria:
@@ -56,7 +69,8 @@ def test_status_is_a_word_and_a_symbol_in_every_criterion_row(service: Service,
             if criterion.status == "not_applicable":
                 assert not rows
                 continue
-            css = {"met": "met", "unmet": "unmet", "not_assessed": "missing"}[criterion.status]
+            css = {"met": "met", "unmet": "unmet", "not_assessed": "missing",
+                   "carried_forward": "carried"}[criterion.status]
             assert {row.attrs["class"] for row in rows} == {css}
             assert words[css] in " ".join(row.text for row in rows), criterion.id
             seen.add(css)
@@ -69,8 +83,13 @@ def test_the_explanation_is_folded_and_complete(service: Service, visitors: Any)
     page = visitors("auditor").page(f"/decisions/{stored['id']}")
     details = page.all("details", **{"class": "explanation"})
     assert len(details) == 1 and "open" not in details[0].attrs
-    for step in decision.explanation[:5]:
-        assert step.description in details[0].text
+    items = [e.text for e in page.all("li") if e.text.split(" ", 1)[0] in
+             {step.rule for step in decision.explanation} and "declared" in e.text]
+    assert [item.split(" ", 1)[0] for item in items] == [s.rule for s in decision.explanation]
+    for item, step in zip(items, decision.explanation, strict=True):
+        assert f"declared {step.declared.fact}: " in item
+    names = default_protocol().rule_names
+    assert names["R3"] in details[0].text  # the red flag named as the protocol names it
 
 
 def test_accepting_signs_the_recommendation_as_the_signed_in_clinician(
@@ -213,3 +232,139 @@ def test_an_insurer_finds_a_decision_by_its_id(service: Service, visitors: Any) 
     missing = insurer.get("/decisions?id=nope")
     assert missing.status_code == 404
     assert "No decision has the id 'nope'" in Page(missing.text).by_id("decision-id-error").text
+
+
+def _section(page: Page, section_id: str) -> str:
+    return page.by_id(section_id).text
+
+
+def test_the_page_says_which_signed_phase_the_decision_started_from(service: Service,
+                                                                     visitors: Any) -> None:
+    """The signed phase and its assessment's date lead the recommendation; none: it says so."""
+    stored, decision = _decision(service, SIGNED_FLARE)
+    page = visitors("clinician").page(f"/decisions/{stored['id']}")
+    assert decision.previous.phase == "run" and decision.previous.date == "2026-03-05"
+    banner = page.by_id("banner-title")
+    assert ("Started from the signed phase: 3 run, signed for the assessment of 2026-03-05"
+            in page.text)
+    assert banner.text in page.text
+    first, _ = _decision(service, FIRST_VISIT)
+    assert "Started from the signed phase: no signed phase on record" in visitors(
+        "clinician").page(f"/decisions/{first['id']}").text
+
+
+def test_red_flags_and_holds_come_before_the_next_gate_each_with_what_ends_it(
+        service: Service, visitors: Any) -> None:
+    """Held below the criteria phase: the red flag, then the hold, then the gate's criteria."""
+    stored, decision = _decision(service, SIGNED_FLARE)
+    assert [(h.id, h.kind) for h in decision.held_by] == [("R3", "red_flag"), ("R6", "hold")]
+    page = visitors("clinician").page(f"/decisions/{stored['id']}")
+    section = _section(page, "next")
+    held = [s for s in decision.next_steps if s.kind != "criterion"]
+    criteria = [s for s in decision.next_steps if s.kind == "criterion"]
+    assert held and criteria
+    positions = [section.index(step.text) for step in decision.next_steps]
+    assert positions == sorted(positions)  # in the decision's order: red flags, holds, criteria
+    assert section.index(held[-1].text) < section.index(decision.next_gate.id)
+    assert f"! Red flag {held[0].text} (caps the phase at 2 · load)" in section
+    assert f"■ Hold {held[1].text} (caps the phase at 4 · sprint)" in section
+    for held_by in decision.held_by:
+        assert held_by.ends in section
+    assert "Held below what the criteria allow (5 · train)" in section
+
+
+def test_nothing_held_means_the_next_gate_alone(service: Service, visitors: Any) -> None:
+    """A decision at its criteria phase lists only the next gate's criteria, no held-by list."""
+    stored, decision = _decision(service, LATE_VISIT)
+    assert decision.held_by == [] and decision.phase == decision.criteria_phase
+    page = visitors("clinician").page(f"/decisions/{stored['id']}")
+    assert not page.all("ol", **{"class": "held-by"})
+    assert "Held below what the criteria allow" not in page.text
+
+
+def test_holds_are_shown_with_their_effect_and_what_ends_them(service: Service,
+                                                              visitors: Any) -> None:
+    """A first visit without a signed phase: the R6 hold, its message, effect and ending."""
+    stored, decision = _decision(service, FIRST_VISIT)
+    [hold] = decision.holds
+    page = visitors("clinician").page(f"/decisions/{stored['id']}")
+    panel = next(e.text for e in page.all("div", **{"class": "panel safety hold"}))
+    assert panel.startswith(f"■ Hold {hold.id} · {hold.name}")
+    assert hold.message in panel and hold.effect in panel and hold.ends in panel
+    assert "Red flags, holds and cautions" in page.text
+
+
+def test_carried_forward_criteria_are_listed_as_a_word_and_a_symbol(service: Service,
+                                                                    visitors: Any) -> None:
+    """A late visit: each criterion carried forward, by id and name, said in words."""
+    stored, decision = _decision(service, LATE_VISIT)
+    assert decision.carried_forward == ["C101", "C104", "C203"]
+    page = visitors("clinician").page(f"/decisions/{stored['id']}")
+    listed = [e.text for e in page.all("li", **{"class": "carried"})]
+    names = {c.id: c.name for c in decision.criteria}
+    assert listed == [f"✓ carried forward {cid} {names[cid]}" for cid in decision.carried_forward]
+    assert "a clinician signed 4 sprint, signed for the assessment of 2026-03-17" in page.text
+
+
+def test_missing_screening_is_listed_with_the_phase_that_needs_it(service: Service,
+                                                                  visitors: Any) -> None:
+    """Screens not recorded: each field by its label and path, with the first phase needing it."""
+    stored, decision = _decision(service, SURGICAL)
+    assert decision.missing_screening
+    page = visitors("clinician").page(f"/decisions/{stored['id']}")
+    listed = [e.text.replace(" ,", ",") for e in page.all("li", **{"class": "missing"})
+              if "not recorded" in e.text]
+    phases = {p.id: f"{p.number} · {p.id}" for p in default_protocol().phases}
+    assert listed == [f"? not recorded {FIELDS_BY_PATH[m.field].label} {m.field}, needed to be "
+                      f"in {phases[m.from_phase]} or above" for m in decision.missing_screening]
+
+
+def test_the_plan_shows_the_ceiling_volume_reassessment_and_retests(service: Service,
+                                                                    visitors: Any) -> None:
+    """At play: running ceiling with basis and m/s, the volume note, re-assess by, re-tests."""
+    stored, decision = _decision(service, PLAY)
+    plan = decision.plan
+    assert plan is not None and plan.retests
+    page = visitors("clinician").page(f"/decisions/{stored['id']}")
+    section = _section(page, "plan")
+    assert (f"Running up to {plan.max_velocity_pct:.1f} % of max velocity (the phase's "
+            f"ceiling) = {plan.max_velocity_mps:.1f} m/s") in section
+    assert f"Volume {plan.volume.note}" in section
+    assert f"Re-assess by {plan.reassess_by}" in section
+    assert "Re-tests " + ", ".join(plan.retests) in section
+    flare, flared = _decision(service, SIGNED_FLARE)
+    assert flared.plan is not None and flared.plan.max_velocity_pct == 70.0
+    assert "up to 70.0 % of max velocity" in _section(
+        visitors("clinician").page(f"/decisions/{flare['id']}"), "plan")
+
+
+def _as_if_stored_under_2026_1(service: Service, decision_id: str, fixture: str) -> str:
+    """Put a real 2026.1 decision in a stored decision's place, as an archive from before the
+    upgrade holds it (the write-once triggers are dropped for this, as an operator could)."""
+    decision_json = (FIXTURES / fixture).read_text("utf-8").strip()
+    with service.store.database.engine.begin() as connection:
+        for operation in ("update", "delete"):
+            connection.execute(text(f"DROP TRIGGER IF EXISTS decisions_write_once_{operation}"))
+        connection.execute(text("UPDATE decisions SET decision_json = :json WHERE id = :id"),
+                           {"json": decision_json, "id": decision_id})
+    return decision_json
+
+
+def test_a_stored_2026_1_decision_still_renders(service: Service, visitors: Any) -> None:
+    """Format 1 (no plan, no holds): its phase, red flag and criteria as decided, no plan."""
+    stored, _ = _decision(service, "hamstring-red-flag-increasing-swelling-refer")
+    old = read_decision(_as_if_stored_under_2026_1(
+        service, stored["id"], "decision-2026.1-red-flag-swelling-refer.json"))
+    assert old.format == "sprintclear-decision/1" and old.plan is None
+    response = visitors("clinician").get(f"/decisions/{stored['id']}")
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert page.by_id("banner-title").text == banner_claims(old)[0]
+    assert "held at 1 by R1." in page.text
+    assert old.red_flags[0].message in page.text
+    assert "none: decided under protocol 2026.1, which had no plan" in _section(page, "plan")
+    assert "Started from the signed phase: 2 load" in page.text
+    for criterion in old.criteria:
+        if criterion.status != "not_applicable":
+            assert page.all("tr", data_criterion=criterion.id), criterion.id
+    assert "2026.1" in page.text

@@ -11,6 +11,7 @@ from rules.dictionary import PHASE_IDS
 
 WINGER = "hamstring-winger-cleared-to-sprint"
 FOOTBALLER = "hamstring-footballer-progressive-running-strength-deficit"
+FLARE = "hamstring-symptom-flare-next-morning-pain"
 
 
 def test_clearance_of_a_phase_is_the_engines_definition() -> None:
@@ -64,9 +65,22 @@ def test_a_status_says_whose_phase_it_is_and_what_it_clears() -> None:
 
 def test_the_explanation_keeps_every_step_and_fact() -> None:
     """Each fired rule becomes one step with its matched facts and what it declared."""
-    decision = evaluator_for().decide(load_example(WINGER))
-    steps = view.explanation_steps(decision.explanation)
-    assert [s.step for s in steps] == [s.step for s in decision.explanation]
-    first = steps[0]
-    assert first.rule == decision.explanation[0].rule
-    assert first.matched and first.declared.startswith("Finding: ")
+    evaluator = evaluator_for()
+    decision = evaluator.decide(load_example(FLARE))
+    steps = view.explanation_steps(decision.explanation, evaluator.protocol)
+    assert [(s.step, s.rule) for s in steps] == [(s.step, s.rule) for s in decision.explanation]
+    for shown, step in zip(steps, decision.explanation, strict=True):
+        assert len(shown.matched) == len(step.matched)
+        assert [m.split(": ", 1)[0] for m in shown.matched] == [m.fact for m in step.matched]
+        assert shown.declared.startswith(f"{step.declared.fact}: ")
+    by_rule = {s.rule: s for s in steps}
+    assert by_rule["R3"].description == "Symptom flare: next morning"  # the protocol's name
+    assert by_rule["R3"].declared == 'Cap: rule = "R3", cap = 3, phase = "run"'
+    assert by_rule["decide_phase"].description == "the lowest of the criteria phase and every cap"
+
+
+def test_without_the_deciding_protocol_a_step_is_described_by_its_kind() -> None:
+    """A decision of another protocol is not described with this protocol's rule names."""
+    decision = evaluator_for().decide(load_example(FLARE))
+    steps = {s.rule: s for s in view.explanation_steps(decision.explanation)}
+    assert steps["R3"].description == "red flag"
