@@ -148,6 +148,12 @@ class InjurySection:
     charts: tuple[Chart, ...]
     latest_assessment: str | None
     days_since_injury: int
+    reassess_by: str | None = None
+    """The plan's re-assessment date of the latest current decision (none for 2026.1)."""
+    reassess_of: str | None = None
+    """The assessment date of that decision."""
+    reassess_passed: bool = False
+    """Today is after the re-assessment date."""
 
 
 def _current_decisions(store: Store, entries: Sequence[AssessmentEntry]) -> list[Decision]:
@@ -172,13 +178,18 @@ def _injury_section(store: Store, protocol: Protocol, injury: Injury,
     decisions = _current_decisions(store, entries)
     trends = measure_trends(decisions) if decisions else []
     current = [e for e in entries if e.superseded_by is None]
+    plan = decisions[-1].plan if decisions else None
+    today = store.now().date()
     return InjurySection(
         injury=injury, text=view.injury_text(injury), lines=lines,
         phase_chart=phase_chart(decisions, [p.id for p in protocol.phases]) if decisions
         else None,
         trends=tuple(trends), charts=tuple(measure_charts(trends)),
         latest_assessment=current[-1].id if current else None,
-        days_since_injury=(store.now().date() - start).days)
+        days_since_injury=(today - start).days,
+        reassess_by=plan.reassess_by if plan else None,
+        reassess_of=decisions[-1].assessment.date if plan else None,
+        reassess_passed=plan is not None and dt.date.fromisoformat(plan.reassess_by) < today)
 
 
 def _athlete_page(request: Request, caller: WebCaller, store: Store, protocol: Protocol,

@@ -135,8 +135,11 @@ def test_the_form_starts_with_the_session_and_never_with_results(service: Servic
     assert page.by_id("f-assessment-assessor").attrs["value"] == "test clinician"
     selected = {e.attrs["value"] for e in page.all("option") if "selected" in e.attrs}
     assert {"sprint", document["injury"]["bamic_grade"]} <= selected  # previous.phase, grade
+    # the signed phase comes with the date of the assessment it was signed for (§2.1)
+    assert page.by_id("f-previous-date").attrs["value"] == document["assessment"]["date"]
     numbers = [e for e in page.all("input", type="text") if e.attrs["name"].split(".")[0] in
-               {"pain", "strength", "hop", "sprint", "flexibility", "running", "readiness"}]
+               {"pain", "strength", "hop", "sprint", "flexibility", "running", "readiness",
+                "exposure"}]
     assert numbers and all(e.attrs.get("value", "") == "" for e in numbers)
 
 
@@ -235,3 +238,56 @@ def test_a_correction_must_be_of_the_same_injury(service: Service, visitors: Any
         f"/injuries/{other['id']}/assess?supersedes={first['assessment_id']}")
     assert response.status_code == 409
     assert "a correction must be of the same injury" in Page(response.text).text
+
+
+@sqlite_only
+def test_the_form_shows_the_tests_of_the_injurys_region(service: Service,
+                                                       visitors: Any) -> None:
+    """Hamstring: Nordics and the H-test, no knee-to-wall; calf: the reverse, and the DVT screen."""
+    hamstring, _ = _episode(service)
+    calf, _ = _episode(service, "calf-soleus-bent-knee-heel-raise-and-knee-to-wall")
+    clinician = visitors("clinician")
+    ham_page = clinician.page(f"/injuries/{hamstring['id']}/assess")
+    calf_page = clinician.page(f"/injuries/{calf['id']}/assess")
+
+    def names(page: Page) -> set[str]:
+        return {e.attrs["name"] for e in page.elements if "name" in e.attrs}
+
+    assert {"strength.nordic_n.injured", "flexibility.h_test_insecurity",
+            "signs.avulsion_suspected"} <= names(ham_page)
+    assert not {"flexibility.knee_to_wall_cm.injured", "signs.dvt_suspected",
+                "strength.heel_raise_bent_knee_reps.injured"} & names(ham_page)
+    assert {"flexibility.knee_to_wall_cm.injured", "signs.dvt_suspected",
+            "strength.heel_raise_bent_knee_reps.injured"} <= names(calf_page)
+    assert not {"strength.nordic_n.injured", "flexibility.h_test_insecurity",
+                "signs.avulsion_suspected"} & names(calf_page)
+    assert {"hop.single_cm.injured", "exposure.hsr_m_7d",
+            "injury.physician_review.date"} <= names(ham_page) & names(calf_page)
+    nav = [a.attrs["href"] for a in calf_page.all("a") if a.attrs.get("href", "").startswith("#s-")]
+    assert "#s-h-test" not in nav and "#s-exposure" in nav
+    assert all(calf_page.by_id(href[1:]).tag == "fieldset" for href in nav)
+
+
+@sqlite_only
+def test_the_physician_review_is_a_sub_form_with_its_problems_at_its_parts(
+        service: Service, visitors: Any) -> None:
+    """A review without its management: 422, the problem at the management choice, values kept."""
+    injury, document = _episode(service, "hamstring-3c-intratendinous-after-conservative-review")
+    clinician = visitors("clinician")
+    page = clinician.page(f"/injuries/{injury['id']}/assess")
+    review = page.by_id("f-injury-physician-review")
+    assert review.tag == "fieldset" and review.text.startswith("Physician review")
+    assert page.by_id("f-injury-physician-review-management").tag == "select"
+    fields = _fields(document) | {"injury.physician_review.management": ""}
+    response = clinician.post(f"/injuries/{injury['id']}/assess", fields)
+    assert response.status_code == 422
+    refused = Page(response.text)
+    management = refused.by_id("f-injury-physician-review-management")
+    assert management.attrs["aria-invalid"] == "true"
+    assert "f-injury-physician-review-management-error" in management.attrs["aria-describedby"]
+    assert "is required" in refused.by_id("f-injury-physician-review-management-error").text
+    assert refused.by_id("f-injury-physician-review-date").attrs["value"] == \
+        document["injury"]["physician_review"]["date"]
+    assert "Physician review: management decided" in refused.by_id("problems").text
+    stored = clinician.post(f"/injuries/{injury['id']}/assess", _fields(document))
+    assert stored.status_code == 303

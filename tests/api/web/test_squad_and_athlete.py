@@ -64,7 +64,8 @@ def test_a_correction_replaces_what_it_corrects_on_the_squad(service: Service,
     response = service.assess(stored["injury_id"], corrected, supersedes=stored["assessment_id"])
     assert response.status_code == 201
     row = _row(visitors("clinician").page("/squad"), "FC-23")
-    assert "Red flag R3" in row and "Phase 3 · run" in row
+    # 2027.1: the flare steps back one phase from the signed phase (run), not from sprint
+    assert "Red flag R3" in row and "Phase 2 · load" in row
 
 
 def test_the_athlete_page_has_the_timeline_and_charts(service: Service, visitors: Any) -> None:
@@ -84,6 +85,28 @@ def test_the_athlete_page_has_the_timeline_and_charts(service: Service, visitors
     assert len(charts) == len(titles) - 1  # the page's own <title> is the other one
     assert "C302 ≥ 90.0 %" in page.html and "84.7 % ✗" in page.html
     assert page.all("a", href=f"/injuries/{first['injury_id']}/assess")
+
+
+def test_the_athlete_page_says_when_to_re_assess(service: Service, visitors: Any) -> None:
+    """The latest current decision's plan gives the re-assessment date, marked when passed."""
+    from engine.decision import read_decision
+
+    service.stored_decision(FOOTBALLER)
+    latest = service.stored_decision(WINGER)
+    plan = read_decision(latest["decision"]).plan
+    assert plan is not None
+    page = visitors("clinician").page("/athletes/FC-23")
+    facts = next(e.text for e in page.all("div") if e.text.startswith("Re-assess by"))
+    assert plan.reassess_by in facts and "the plan of the decision of 2026-03-17" in facts
+    assert dt.date.fromisoformat(plan.reassess_by) > service.store.now().date()
+    assert "date passed" not in facts
+    early = service.stored_decision("hamstring-rugby-back-reinjury-cleared-to-play-conservative")
+    early_plan = read_decision(early["decision"]).plan
+    assert early_plan is not None
+    assert dt.date.fromisoformat(early_plan.reassess_by) < service.store.now().date()
+    page = visitors("clinician").page("/athletes/RUG-14")
+    facts = next(e.text for e in page.all("div") if e.text.startswith("Re-assess by"))
+    assert f"⚠ {early_plan.reassess_by}: date passed" in facts
 
 
 def test_the_auditor_reads_the_athlete_page_without_forms(service: Service,
