@@ -8,10 +8,14 @@ and a missing folder stops the start with that explanation rather than
 serving an empty squad.
 
 Every example becomes an assessment of its athlete's injury episode, decided
-now. Earlier visits of an episode are signed off as accepted by the demo
-clinician, so the timeline shows sign-offs; a latest decision that raises
-the early-sprint caution (R5) is overridden one phase down, with a reason,
-to show an override next to the recommendation it leaves intact.
+now, visit after visit in date order. Each earlier visit is signed off by the
+demo clinician before the next is stored, at the phase the next visit records
+as the last signed one (``previous.phase``, protocol section 2.1): accepted when
+that is the recommendation, overridden to it (with a reason) otherwise, so the
+timeline's sign-offs are the ones the later decisions started from. A latest
+decision that raises the early-sprint caution (R5) is overridden one phase
+down, with a reason, to show an override next to the recommendation it leaves
+intact.
 """
 
 from __future__ import annotations
@@ -91,7 +95,14 @@ def load_demo(store: Store, evaluator: Evaluator, clinician: Principal,
             kept = store.record_assessment(clinician, injury.id, assessment, decision)
             stored += 1
             if index < len(visits) - 1:
-                store.sign_off(clinician, kept.id, action="accept")
+                following = visits[index + 1].document.get("previous") or {}
+                phase = following.get("phase") or decision.phase.id
+                if phase == decision.phase.id:
+                    store.sign_off(clinician, kept.id, action="accept")
+                else:
+                    store.sign_off(clinician, kept.id, action="override", phase=phase,
+                                   reason="Signed as the next visit records it (its last "
+                                          "signed phase).")
                 signed += 1
             elif any(c.id == "R5" for c in decision.cautions) and decision.phase.number > 1:
                 lower = PHASE_IDS[decision.phase.number - 2]

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from database_support import BACKENDS, empty_database
-from support import REPO, load_example, varied
+from support import REPO, example_files, load_example, varied
 
 from api.store import Principal, Store
 
@@ -167,12 +167,18 @@ def test_serve_demo_shows_a_populated_service(database_url: str) -> None:
         ca = Path(re.search(r"--trust (\S+)", printed).group(1))  # type: ignore[union-attr]
         with httpx.Client(base_url=url, timeout=30) as client:
             athletes = client.get("/v1/athletes", headers={"X-API-Key": keys["auditor"]})
-            assert len(athletes.json()) == 10
+            examples = [load_example(path.stem) for path in example_files()]
+            assert len(athletes.json()) == len({e["athlete"]["id"] for e in examples}) == 16
             timeline = client.get("/v1/athletes/FC-23/timeline",
                                   headers={"X-API-Key": keys["auditor"]}).json()
             visits = timeline["injuries"][0]["assessments"]
-            assert [v["decision"]["phase"]["id"] for v in visits] == ["run", "sprint"]
-            assert visits[0]["signoff"]["action"] == "accept"
+            assert [v["decision"]["phase"]["id"] for v in visits] == ["run", "sprint", "train"]
+            # each earlier visit is signed at the phase the next one started from (§2.1)
+            started = [e["previous"]["phase"] for e in sorted(
+                (e for e in examples if e["athlete"]["id"] == "FC-23"),
+                key=lambda e: e["assessment"]["date"])]
+            assert [v["signoff"]["signed_phase"] for v in visits[:-1]] == started[1:]
+            assert [v["signoff"]["action"] for v in visits[:-1]] == ["accept", "accept"]
             report = client.get(f"/v1/decisions/{visits[0]['decision']['id']}/report.pdf",
                                 headers={"X-API-Key": keys["insurer"]})
             assert report.status_code == 200
