@@ -597,16 +597,12 @@ def field_regions(protocol: Protocol) -> dict[str, frozenset[str]]:
     floors = protocol.day_floors
     triggers.extend(floor.when for floor in (*floors.minimums, *floors.extra_days))
     for trigger in triggers:
-        for path, regions in _trigger_reads(trigger, None):
-            ask(path, regions)
+        for path, narrowed in _trigger_reads(trigger, None):
+            ask(path, narrowed)
     case_groups = {"athlete", "injury", "assessment", "previous"}
-    regions: dict[str, frozenset[str]] = {}
-    for path, spec in READABLE_FIELDS.items():
-        if spec.group in case_groups or path not in asked:
-            regions[path] = both
-        else:
-            regions[path] = frozenset(asked[path])
-    return regions
+    return {path: both if spec.group in case_groups or path not in asked
+            else frozenset(asked[path])
+            for path, spec in READABLE_FIELDS.items()}
 
 
 class _SemanticProblems(ValueError):

@@ -2,13 +2,22 @@
 
 **Layout.** :data:`SECTIONS` groups the fields of ``rules.dictionary.INPUT_FIELDS``
 like a testing session (session, injury, pain, signs and function, running,
-strength, flexibility, H-test, hops, technique, sprint, training, readiness).
-Labels, units, ranges, choices and help all come from the dictionary; a
-section names the paths or groups it holds and takes them in dictionary order.
-The athlete and the injury's region, side and date are not inputs: they are
-the stored episode's (:data:`FROM_EPISODE`), so an assessment always matches
-the injury it is entered for. A test keeps every dictionary field in exactly
-one place.
+strength, flexibility, H-test, hops, technique, sprint, training, running
+load, readiness). Labels, units, ranges, choices and help all come from the
+dictionary; a section names the paths or groups it holds and takes them in
+dictionary order. The athlete and the injury's region, side and date are not
+inputs: they are the stored episode's (:data:`FROM_EPISODE`), so an assessment
+always matches the injury it is entered for. A test keeps every dictionary
+field in exactly one place. A bilateral measure is two inputs (injured,
+uninjured side); the physician review (``injury.physician_review``) is a small
+fieldset of three: its date, the management decided and by whom.
+
+**The injury's region.** The form lays out the fields the protocol asks for in
+the injury's region (:func:`form_view` with ``rules.protocol.field_regions``):
+the Nordic and H-test fields for a hamstring injury, the knee-bent heel raises,
+knee-to-wall and the DVT screen for a calf injury; fields of both regions for
+both. A field of the other region that holds a value stays, marked, so a
+correction never drops what was recorded.
 
 **Reading a form** (:func:`read_assessment_form`) is strict and lossless:
 
@@ -19,7 +28,8 @@ one place.
 - text that is not a number (``abc``, ``12,5``, ``1e3``) is a problem named
   by that field (``strength.nordic_n.injured``), never dropped and never a 500;
 - a bilateral measure with one side empty is passed on with one side, so the
-  engine names the missing side;
+  engine names the missing side; a review with a part empty likewise (the
+  engine names a missing date or management); all three empty: no review;
 - yes / no / not assessed are the only answers to a yes-or-no question;
 - unknown or repeated inputs are problems too.
 
@@ -340,9 +350,9 @@ def label_of(path: str) -> str:
     if path in FIELDS_BY_PATH:
         return FIELDS_BY_PATH[path].label
     if path in READABLE_FIELDS:  # a part of the physician review
-        parent = FIELDS_BY_PATH[path.rpartition(".")[0]]
+        whole = FIELDS_BY_PATH[path.rpartition(".")[0]].label
         label = READABLE_FIELDS[path].label
-        return f"{parent.label}: {label[0].lower()}{label[1:]}"
+        return f"{whole}: {label[0].lower()}{label[1:]}"
     parent, _, side = path.rpartition(".")
     if parent in FIELDS_BY_PATH and side in SIDES:
         return f"{FIELDS_BY_PATH[parent].label}, {side} side"

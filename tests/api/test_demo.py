@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from support import load_example, varied
 
@@ -31,7 +33,7 @@ def test_each_earlier_visit_is_signed_at_the_phase_the_next_started_from(store: 
     for athlete in store.list_athletes():
         for episode in store.timeline(athlete.id).injuries:
             visits = episode.assessments
-            for earlier, later in zip(visits, visits[1:], strict=False):
+            for earlier, later in pairwise(visits):
                 document = store.get_assessment(later.id).document
                 assert earlier.signoff is not None
                 assert earlier.signoff.signed_phase == document["previous"]["phase"]
