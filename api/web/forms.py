@@ -421,6 +421,8 @@ class SectionView:
 
 
 NOT_ASSESSED = "not assessed"
+_EMPTY_CHOICE = {"previous.phase": "no signed phase on record"}
+"""The empty choice where "not assessed" is the wrong word: a phase is signed, not assessed."""
 _SUFFIX = {"NRS": "/ 10", "0–100": "/ 100", "0–2": ""}
 
 
@@ -523,7 +525,7 @@ def field_view(spec: InputField, entered: Mapping[str, str],
     elif control == "select":
         labelled = (choice_labels or {}).get(spec.path) or [(c, c.replace("_", " "))
                                                             for c in spec.choices]
-        empty = "choose one" if spec.required else NOT_ASSESSED
+        empty = "choose one" if spec.required else _EMPTY_CHOICE.get(spec.path, NOT_ASSESSED)
         options = (("", empty), *labelled)
     return FieldView(
         path=spec.path, id=field_id, label=spec.label, control=control,

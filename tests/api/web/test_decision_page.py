@@ -270,7 +270,7 @@ def test_red_flags_and_holds_come_before_the_next_gate_each_with_what_ends_it(
     assert f"■ Hold {held[1].text} (caps the phase at 4 · sprint)" in section
     for held_by in decision.held_by:
         assert held_by.ends in section
-    assert "Held below what the criteria allow (5 · train)" in section
+    assert "Held below what the criteria allow (5 · train) by these red flags and holds" in section
 
 
 def test_nothing_held_means_the_next_gate_alone(service: Service, visitors: Any) -> None:
@@ -303,7 +303,8 @@ def test_carried_forward_criteria_are_listed_as_a_word_and_a_symbol(service: Ser
     listed = [e.text for e in page.all("li", **{"class": "carried"})]
     names = {c.id: c.name for c in decision.criteria}
     assert listed == [f"✓ carried forward {cid} {names[cid]}" for cid in decision.carried_forward]
-    assert "a clinician signed 4 sprint, signed for the assessment of 2026-03-17" in page.text
+    assert ("they belong to gates below the signed phase (4 sprint, signed for the assessment "
+            "of 2026-03-17)") in page.text
 
 
 def test_missing_screening_is_listed_with_the_phase_that_needs_it(service: Service,
