@@ -11,7 +11,8 @@ Filled in for the clinician, never as results: the assessment date (today: the
 server's date in UTC, which the page's script replaces with the device's own
 date, so a morning session east of UTC is not dated yesterday),
 the assessor (the signed-in key's holder), the injury's descriptors from the
-episode or its latest assessment, and the phase a clinician last signed with
+episode or its latest assessment (the physician review among them), and the
+phase a clinician last signed with
 the date of the assessment it was signed for (protocol section 2.1).
 Test results always start empty ("not assessed").
 
@@ -54,7 +55,9 @@ from rules.protocol import field_regions
 router = APIRouter(include_in_schema=False)
 
 _INJURY_DESCRIPTORS = ("muscle", "bamic_grade", "mechanism", "tendon_involved",
-                       "previous_same_site")
+                       "previous_same_site", "physician_review")
+"""Facts of the injury a later visit starts from: a recorded physician review (R11) stays
+recorded, rather than holding a reviewed injury at protect again at the next visit."""
 
 
 def episode_fields(store: Store, injury: Injury) -> dict[str, dict[str, Any]]:

@@ -112,6 +112,7 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
               f"{decision.assessment.date}",
         stored=stored, decision=decision, shown=shown, rulebase=rulebase,
         held=view.held_steps(decision, protocol),
+        standing=view.standing_red_flags(decision, protocol),
         holds=list(zip(shown.holds, decision.holds, strict=True)),
         carried=[row for gate in shown.gates for row in gate.rows
                  if row.id in decision.carried_forward],

@@ -44,6 +44,7 @@ __all__ = [
     "missing_screens",
     "phase_label",
     "squad_row",
+    "standing_red_flags",
 ]
 
 
@@ -176,6 +177,20 @@ def held_steps(decision: Decision, protocol: Protocol) -> list[HeldStep]:
                               cap=f"caps the phase at {short_phase(protocol, cap)}" if cap
                               else ""))
     return steps
+
+
+def standing_red_flags(decision: Decision, protocol: Protocol) -> list[HeldStep]:
+    """Red flags that cap the phase at or below the decided phase without being in
+    ``held_by`` (the criteria phase is no higher than their cap): passing the next gate
+    would not move the athlete on while they stand, so the page names them before the
+    gate's criteria (a surgical review at ``protect`` is not a matter of walking pain)."""
+    held = {h.id for h in decision.held_by}
+    symbol, kind, css = _HELD_KINDS["red_flag"]
+    return [HeldStep(symbol=symbol, kind=kind, css=css, text=f"{flag.id} {flag.name}",
+                     cap=f"caps the phase at {short_phase(protocol, flag.cap.id)} while it "
+                         f"stands")
+            for flag in decision.red_flags
+            if flag.id not in held and flag.cap.number <= decision.phase.number]
 
 
 @dataclass(frozen=True, slots=True)

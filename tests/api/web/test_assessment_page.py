@@ -291,3 +291,17 @@ def test_the_physician_review_is_a_sub_form_with_its_problems_at_its_parts(
     assert "Physician review: management decided" in refused.by_id("problems").text
     stored = clinician.post(f"/injuries/{injury['id']}/assess", _fields(document))
     assert stored.status_code == 303
+
+
+@sqlite_only
+def test_a_recorded_physician_review_starts_the_next_visit(service: Service,
+                                                          visitors: Any) -> None:
+    """The review of the latest assessment is filled in for the next, as the injury's facts are."""
+    injury, document = _episode(service, "hamstring-3c-intratendinous-after-conservative-review")
+    service.assess(injury["id"], document)
+    page = visitors("clinician").page(f"/injuries/{injury['id']}/assess")
+    review = document["injury"]["physician_review"]
+    assert page.by_id("f-injury-physician-review-date").attrs["value"] == review["date"]
+    assert page.by_id("f-injury-physician-review-by").attrs["value"] == review["by"]
+    chosen = [e.attrs["value"] for e in page.all("option") if "selected" in e.attrs]
+    assert review["management"] in chosen

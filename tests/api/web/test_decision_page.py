@@ -369,3 +369,19 @@ def test_a_stored_2026_1_decision_still_renders(service: Service, visitors: Any)
         if criterion.status != "not_applicable":
             assert page.all("tr", data_criterion=criterion.id), criterion.id
     assert "2026.1" in page.text
+
+
+def test_red_flags_that_keep_the_phase_come_before_the_gate_even_when_not_held_below(
+        service: Service, visitors: Any) -> None:
+    """A surgical review at protect: R1 and R11 are named before G1's walking-pain criteria."""
+    stored, decision = _decision(service, SURGICAL)
+    assert decision.held_by == [] and decision.phase.id == decision.criteria_phase.id == "protect"
+    page = visitors("clinician").page(f"/decisions/{stored['id']}")
+    section = _section(page, "next")
+    standing = [e.text for e in page.all("li") if e.text.startswith("! Red flag")]
+    assert standing == [f"! Red flag {f.id} {f.name} (caps the phase at 1 · protect while it "
+                        f"stands)" for f in decision.red_flags]
+    assert section.index(standing[-1]) < section.index(decision.blocking_details[0].needs)
+    flare, _ = _decision(service, SIGNED_FLARE)  # its red flag is held_by: listed once
+    assert not visitors("clinician").page(f"/decisions/{flare['id']}").all(
+        "ul", **{"class": "held-by standing"})
