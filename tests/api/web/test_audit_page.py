@@ -37,7 +37,9 @@ def _store_visits(store: Store) -> list[str]:
                                        ("FC-23", injury.id, "2026-03-17", 1),
                                        ("ATH-1", other.id, "2026-03-10", 0)):
         document = varied(load_example(WINGER), {"athlete.id": athlete,
-                                                 "assessment.date": date, "pain.rest": pain})
+                                                 "assessment.date": date, "pain.rest": pain,
+                                                 # signed before the earliest visit (§2.1)
+                                                 "previous.date": "2026-02-24"})
         assessment = parse_assessment(document)
         decision = evaluator.decide(assessment, evaluated_at=store.now())
         stored = store.record_assessment(CLINICIAN, where, assessment, decision,
