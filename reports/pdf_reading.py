@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from pyhanko.pdf_utils import generic
 
-from reports.record import RECORD_FILENAME
+from reports.record import RECORD_FILENAME, ReportRecord
 
 __all__ = [
     "Destination",
@@ -36,6 +36,7 @@ __all__ = [
     "normalise_text",
     "page_objects",
     "page_texts",
+    "read_record",
     "record_attachment",
 ]
 
@@ -159,6 +160,25 @@ def record_attachment(root: Any) -> bytes:
     except (KeyError, TypeError, AttributeError) as exc:
         raise PdfContentError(f"the embedded record cannot be read ({exc})") from exc
     return data
+
+
+def read_record(pdf: bytes) -> ReportRecord:
+    """The record of a report file as its latest revision declares it (not verified).
+
+    For summaries only (what a command just wrote or signed); verification
+    reads the record from the signed revision instead.
+    """
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        return ReportRecord.from_bytes(record_attachment(reader.root))
+    except PdfContentError:
+        raise
+    except Exception as exc:  # pyHanko's parser, JSON: what cannot be read is an error
+        raise PdfContentError(f"the report's record cannot be read ({exc})") from exc
 
 
 # ---- text --------------------------------------------------------------------

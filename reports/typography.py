@@ -103,7 +103,7 @@ def printable_characters() -> frozenset[int]:
 
 
 def unprintable(text: str) -> list[str]:
-    """The distinct characters of ``text`` the report's fonts cannot draw, in order of appearance."""
+    """The distinct characters of ``text`` the report's fonts cannot draw, in order of use."""
     covered = printable_characters()
     found: dict[str, None] = {}
     for char in text:

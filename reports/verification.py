@@ -78,7 +78,12 @@ from engine.decision import Decision
 from reports.pdf_reading import PdfContentError, page_texts, record_attachment
 from reports.record import ReportRecord
 from reports.signing import certificate_name
-from reports.view import banner_claims, contradicting_claims, signoff_claims
+from reports.view import (
+    StatusInForce,
+    page_one_claims,
+    page_one_contradictions,
+    status_in_force,
+)
 from rules.errors import ProtocolError, ReportInputError, SprintclearError, VerificationFailed
 from rules.loading import default_protocol, parse_protocol
 
@@ -132,6 +137,8 @@ class ReportVerification:
     recorded_rulebase_version: str | None
     current_rulebase_version: str | None
     record: Mapping[str, Any] | None = field(default=None, repr=False)
+    status: StatusInForce | None = None
+    """What is in force: the recorded sign-off's phase, or a recommendation not signed off."""
 
     @property
     def decision_rechecked(self) -> bool:
@@ -155,6 +162,14 @@ class ReportVerification:
             "decision_check": self.decision_check,
             "recorded_rulebase_version": self.recorded_rulebase_version,
             "current_rulebase_version": self.current_rulebase_version,
+            "status_in_force": None if self.status is None else {
+                "summary": self.status.summary,
+                "signed": self.status.signed,
+                "phase": self.status.phase_id,
+                "cleared_to_sprint": self.status.cleared_to_sprint,
+                "cleared_to_play": self.status.cleared_to_play,
+                "recommendation": self.status.recommendation,
+            },
             "decision": None if decision is None else {
                 "decision_id": decision.decision_id,
                 "athlete": decision.athlete.id,
@@ -389,28 +404,24 @@ def verify_report(pdf: bytes, *, trust_roots: Sequence[bytes],
         except Exception as exc:  # pydantic ValidationError: not a decision of this model
             raise _Invalid(f"the embedded decision cannot be read: {exc}") from exc
         page_one = "".join(texts[0].split())
-        for claim in banner_claims(decision):
+        signoff = record.signoff
+        try:
+            if signoff is not None and signoff["recommended_phase"] != decision.phase.id:
+                raise _Invalid("the recorded sign-off names another recommendation "
+                               f"({signoff['recommended_phase']}) than the decision "
+                               f"({decision.phase.id})")
+            claims = page_one_claims(decision, signoff)
+            contradictions = page_one_contradictions(decision, signoff)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _Invalid(f"the recorded sign-off cannot be read: {exc}") from exc
+        for claim in claims:
             if "".join(claim.split()) not in page_one:
-                raise _Invalid(f"the first page does not show the embedded decision's "
-                               f"“{claim}”")
-        for claim in contradicting_claims(decision):
+                raise _Invalid(f"the first page does not show “{claim}”, which the embedded "
+                               "record says")
+        for claim in contradictions:
             if "".join(claim.split()) in page_one:
                 raise _Invalid(f"the first page shows “{claim}”, which contradicts the "
-                               "embedded decision")
-        signoff = record.signoff
-        if signoff is not None:
-            try:
-                if signoff["recommended_phase"] != decision.phase.id:
-                    raise _Invalid("the recorded sign-off names another recommendation "
-                                   f"({signoff['recommended_phase']}) than the decision "
-                                   f"({decision.phase.id})")
-                claims = signoff_claims(signoff)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise _Invalid(f"the recorded sign-off cannot be read: {exc}") from exc
-            for claim in claims:
-                if "".join(claim.split()) not in page_one:
-                    raise _Invalid("the first page does not show the recorded sign-off's "
-                                   f"“{claim}”")
+                               "embedded record")
         if f"Decision{decision.decision_id}" not in page_one:
             raise _Invalid(f"the first page does not show decision {decision.decision_id}")
 
@@ -443,7 +454,17 @@ def verify_report(pdf: bytes, *, trust_roots: Sequence[bytes],
         decision_check=decision_check,
         recorded_rulebase_version=decision.rulebase.version if decision else None,
         current_rulebase_version=current_version,
-        record=record.content if record else None)
+        record=record.content if record else None,
+        status=_status(decision, record))
+
+
+def _status(decision: Decision | None, record: ReportRecord | None) -> StatusInForce | None:
+    if decision is None or record is None:
+        return None
+    try:
+        return status_in_force(decision, record.signoff)
+    except (KeyError, TypeError, ValueError):  # a sign-off that cannot be read is a reason
+        return None
 
 
 def _check_decision(record: ReportRecord, decision: Decision, parsed: Any,

@@ -158,12 +158,14 @@ def report(input_path: Path, output: Path, history_dir: Path | None,
         output.write_bytes(pdf)
     except OSError as exc:
         fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
-    phase = decision.phase
-    click.echo(f"{output}: phase {phase.number} {phase.id} · cleared to sprint "
-               f"{'YES' if decision.cleared_to_sprint else 'NO'} · to play "
-               f"{'YES' if decision.cleared_to_play else 'NO'} · "
-               f"{len(history)} earlier assessment{'s' if len(history) != 1 else ''}")
-    click.echo(f"record SHA-256 {prepared.record.sha256} · decision {decision.decision_id}")
+    from reports.view import status_in_force
+
+    status = status_in_force(decision, prepared.record.signoff)
+    click.echo(f"{output}: {status.summary}")
+    if status.signed:
+        click.echo(f"  {status.recommendation}")
+    click.echo(f"  {len(history)} earlier assessment{'s' if len(history) != 1 else ''} · "
+               f"record SHA-256 {prepared.record.sha256} · decision {decision.decision_id}")
 
 
 def _password(password_file: Path | None) -> bytes | None:
@@ -210,13 +212,29 @@ def sign(report_path: Path, p12_path: Path, password_file: Path | None, name: st
         output.write_bytes(signed)
     except OSError as exc:
         fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
-    click.echo(f"{output}: signed by {' '.join(name.split())} (certificate {signer.subject}, "
+    click.echo(f"{output}: {_status_line(signed)}")
+    click.echo(f"  signed by {' '.join(name.split())} (certificate {signer.subject}, "
                f"issued by {signer.issuer}) at "
                f"{signed_at.strftime('%Y-%m-%d %H:%M:%S')} UTC")
 
 
+def _status_line(pdf: bytes) -> str:
+    """The status in force the report prints, for the summary of a command that wrote it."""
+    from reports.pdf_reading import PdfContentError, read_record
+    from reports.view import status_in_force
+
+    try:
+        record = read_record(pdf)
+        return status_in_force(record.decision(), record.signoff).summary
+    except (PdfContentError, ValueError, KeyError, TypeError):
+        return "(the report's record cannot be read)"
+
+
 def _verification_text(path: Path, result: Any) -> str:
     lines = [f"{path}: {'VALID' if result.valid else 'INVALID'}"]
+    if result.status is not None:
+        lines.append(f"  in force: {result.status.summary}"
+                     + ("" if result.valid else " (as the report claims; it does not verify)"))
     for reason in result.reasons:
         lines.append(f"  ✗ {reason}")
     for index, signature in enumerate(result.signatures, 1):
@@ -234,11 +252,10 @@ def _verification_text(path: Path, result: Any) -> str:
         lines.append(f"  record SHA-256 {result.record_sha256} ({printed})")
     decision = result.decision
     if decision is not None:
+        recommendation = (f" · {result.status.recommendation}" if result.status is not None
+                          else "")
         lines.append(f"  decision {decision.decision_id}: {decision.athlete.id}, assessment "
-                     f"{decision.assessment.date} · phase {decision.phase.number} "
-                     f"{decision.phase.id} · cleared to sprint "
-                     f"{'YES' if decision.cleared_to_sprint else 'NO'} · to play "
-                     f"{'YES' if decision.cleared_to_play else 'NO'}")
+                     f"{decision.assessment.date}{recommendation}")
     if result.decision_check == "same":
         lines.append(f"  rules: decided again under rule base {result.current_rulebase_version}"
                      ": the same decision")
