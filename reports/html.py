@@ -41,7 +41,8 @@ from rules.errors import ReportInputError
 from rules.loading import default_protocol
 from rules.protocol import Protocol
 
-__all__ = ["PreparedReport", "prepare_report", "render_report_html", "stylesheet"]
+__all__ = ["PreparedReport", "chart_labels", "prepare_report", "render_report_html",
+           "report_charts", "stylesheet"]
 
 MAX_HISTORY = 11
 """At most this many earlier decisions are shown (the most recent ones)."""
@@ -112,6 +113,40 @@ def _protocol_for(decision: Decision, protocol: Protocol | None) -> Protocol | N
         return protocol
     default = default_protocol()
     return default if default.content_hash == wanted else None
+
+
+def report_charts(decision: Decision, history: Sequence[Mapping[str, Any]]
+                  ) -> tuple[list[Chart], Chart | None, list[Chart]]:
+    """The report's charts: the symmetry panels, and with history the phase and measure trends.
+
+    ``history`` is the record's list of earlier decisions (what the trend
+    charts plot, :func:`reports.view.history_record`), so the charts of a
+    report can be drawn again from its embedded record alone.
+    """
+    measures = key_measures(decision)
+    bars = symmetry_charts(measures)
+    if not history:
+        return bars, None, []
+    points = [
+        TrendPoint(day=entry["days_since_injury"], date=entry["assessment_date"],
+                   phase=entry["phase"]["number"], criteria_phase=entry["criteria_phase"]["number"],
+                   measures=dict(entry["measures"]))
+        for entry in history
+    ]
+    points.append(TrendPoint(day=decision.injury.days_since_injury, date=decision.assessment.date,
+                             phase=decision.phase.number,
+                             criteria_phase=decision.criteria_phase.number,
+                             measures={m.key: m.value for m in measures}))
+    phase_trend, measure_trends = trend_charts(points, measures, PHASE_IDS)
+    return bars, phase_trend, measure_trends
+
+
+def chart_labels(decision: Decision, history: Sequence[Mapping[str, Any]]) -> frozenset[str]:
+    """Every text the report's charts draw, white space removed (what a chart may print)."""
+    bars, phase_trend, measure_trends = report_charts(decision, history)
+    charts = [*bars, *([phase_trend] if phase_trend else []), *measure_trends]
+    return frozenset("".join(shape.text.split()) for chart in charts for shape in chart.shapes
+                     if shape.text)
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -189,17 +224,7 @@ def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
                           signoff=signoff)
     view = build_view(decision, record_sha256=record.sha256, generated_at=generated_at,
                       history_count=len(shown), signoff=record.signoff)
-    phase_trend = None
-    measure_trends: list[Any] = []
-    if shown:
-        points = [
-            TrendPoint(day=d.injury.days_since_injury, date=d.assessment.date,
-                       phase=d.phase.number, criteria_phase=d.criteria_phase.number,
-                       measures={m.key: m.value for m in key_measures(d)})
-            for d in (*shown, decision)
-        ]
-        phase_trend, measure_trends = trend_charts(points, view.measures, PHASE_IDS)
-    bars = symmetry_charts(view.measures)
+    bars, phase_trend, measure_trends = report_charts(decision, record.content["history"])
     charts = [*bars, *([phase_trend] if phase_trend else []), *measure_trends]
     created = record.content["generated_at"]
     html = _environment().get_template("report.html.j2").render(

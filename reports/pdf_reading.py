@@ -38,6 +38,8 @@ __all__ = [
     "page_texts",
     "read_record",
     "record_attachment",
+    "stream_bytes",
+    "stream_text",
 ]
 
 _MAX_DEPTH = 16
@@ -71,6 +73,19 @@ def _page_leaves(node: Any, depth: int = 0) -> Iterator[tuple[Any, Any]]:
             yield from _page_leaves(kid, depth + 1)
         else:
             yield kid_ref, kid
+
+
+def stream_bytes(stream: Any) -> bytes:
+    """The decoded data of a stream object, read with pyHanko's parser or with pikepdf."""
+    data = getattr(stream, "data", None)
+    if isinstance(data, bytes):
+        return data
+    decoded: bytes = stream.read_bytes()
+    return decoded
+
+
+def _is_array(obj: Any) -> bool:
+    return isinstance(obj, generic.ArrayObject) or type(obj).__name__ == "Array"
 
 
 def _reference_key(ref: Any) -> tuple[int, int] | None:
@@ -128,6 +143,14 @@ def named_destinations(root: Any) -> dict[str, Destination]:
     return destinations
 
 
+def _same_object(first: Any, second: Any) -> bool:
+    """The same PDF object: by object number when pikepdf read both, else by identity or value."""
+    objgens = (getattr(first, "objgen", None), getattr(second, "objgen", None))
+    if objgens[0] and objgens[1] and objgens[0] != (0, 0):
+        return bool(objgens[0] == objgens[1])
+    return first is second or bool(first == second)
+
+
 def record_attachment(root: Any) -> bytes:
     """The bytes of the embedded record: the one associated file named for it, relationship Data.
 
@@ -148,15 +171,15 @@ def record_attachment(root: Any) -> bytes:
         raise PdfContentError(f"the report holds {len(candidates)} embedded files; a report "
                               f"holds exactly one, its record ({RECORD_FILENAME})")
     _, spec = records[0]
-    associated = [_resolve(item) for item in _resolve(root.get("/AF", generic.ArrayObject()))]
-    if not any(item is spec or item == spec for item in associated):
+    associated = [_resolve(item) for item in _resolve(root.get("/AF")) or []]
+    if not any(_same_object(item, spec) for item in associated):
         raise PdfContentError("the embedded record is not declared as an associated file of "
                               "the document (/AF)")
     if spec.get("/AFRelationship") != "/Data":
         raise PdfContentError("the embedded record is not declared with /AFRelationship /Data")
     try:
         stream = _resolve(_resolve(spec["/EF"])["/F"])
-        data: bytes = stream.data
+        data: bytes = stream_bytes(stream)
     except (KeyError, TypeError, AttributeError) as exc:
         raise PdfContentError(f"the embedded record cannot be read ({exc})") from exc
     return data
@@ -229,7 +252,7 @@ class _Font:
         self.code_length = 1
         to_unicode = font.get("/ToUnicode") if font is not None else None
         if to_unicode is not None:
-            self.mapping, self.code_length = _parse_cmap(_resolve(to_unicode).data)
+            self.mapping, self.code_length = _parse_cmap(stream_bytes(_resolve(to_unicode)))
         elif font is not None and font.get("/Subtype") == "/Type0":
             self.code_length = 2
 
@@ -326,13 +349,13 @@ def _stream_parts(contents: Any) -> list[Any]:
     contents = _resolve(contents)
     if contents is None:
         return []
-    if isinstance(contents, generic.ArrayObject):
+    if _is_array(contents):
         return [_resolve(part) for part in contents]
     return [contents]
 
 
 def _show_text(contents: list[Any], resources: Any, out: list[str], depth: int,
-               fonts: dict[int, _Font], follow_forms: bool) -> None:
+               fonts: dict[Any, _Font], follow_forms: bool) -> None:
     """Append the text drawn by ``contents`` (streams) to ``out``."""
     if depth > _MAX_DEPTH:
         raise PdfContentError("form XObjects are nested too deep")
@@ -340,13 +363,14 @@ def _show_text(contents: list[Any], resources: Any, out: list[str], depth: int,
     font_resources = _resolve(resources.get("/Font")) or {}
     xobjects = _resolve(resources.get("/XObject")) or {}
     font: _Font | None = None
-    data = b"\n".join(part.data for part in contents)
+    data = b"\n".join(stream_bytes(part) for part in contents)
     for kind, value in _text_operations(data):
         if kind == "line":
             out.append("\n")
         elif kind == "font":
             font_dict = _resolve(font_resources.get(value))
-            key = id(font_dict)
+            objgen = getattr(font_dict, "objgen", None)
+            key = objgen if objgen and objgen != (0, 0) else id(font_dict)
             if key not in fonts:
                 fonts[key] = _Font(font_dict)
             font = fonts[key]
@@ -379,7 +403,7 @@ def page_texts(root: Any, *, follow_forms: bool = True) -> list[str]:
     the report's running text, footer included, in the page stream).
     """
     texts = []
-    fonts: dict[int, _Font] = {}
+    fonts: dict[Any, _Font] = {}
     for page in page_objects(root):
         out: list[str] = []
         try:
@@ -391,6 +415,25 @@ def page_texts(root: Any, *, follow_forms: bool = True) -> list[str]:
             raise PdfContentError(f"the text of a page cannot be read ({exc})") from exc
         texts.append("".join(out))
     return texts
+
+
+def stream_text(streams: list[Any], resources: Any, *, follow_forms: bool = True,
+                fonts: dict[Any, Any] | None = None) -> str:
+    """The text drawn by content streams (a page's, a form XObject's, an appearance's).
+
+    ``\\n`` separates text objects (BT … ET). Resources are those of the
+    streams; nested form XObjects are followed unless ``follow_forms`` is false.
+    Works on pyHanko's objects and on pikepdf's; ``fonts`` is a cache of the
+    decoded fonts to share between calls on the same document.
+    """
+    out: list[str] = []
+    try:
+        _show_text(streams, resources, out, 0, {} if fonts is None else fonts, follow_forms)
+    except PdfContentError:
+        raise
+    except Exception as exc:  # a content stream pyHanko cannot parse
+        raise PdfContentError(f"the text of a content stream cannot be read ({exc})") from exc
+    return "".join(out)
 
 
 def normalise_text(text: str) -> str:
