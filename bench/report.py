@@ -72,9 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     decision = decide(document, evaluated_at=now)
     assessment = parse_assessment(document).document
     with tempfile.TemporaryDirectory() as folder:
-        pki = make_demo_pki(Path(folder), clinician_name="Dr. Bench Mark", password="bench")
+        pki = make_demo_pki(Path(folder) / "clinician", clinician_name="Dr. Bench Mark",
+                            password="bench")
+        physician_pki = make_demo_pki(Path(folder) / "physician",
+                                      clinician_name="Dr. Team Physician", password="bench")
         signer = ClinicianSigner.from_pkcs12(pki.clinician_p12.read_bytes(), b"bench")
-        roots = [pki.ca_certificate.read_bytes()]
+        physician = ClinicianSigner.from_pkcs12(physician_pki.clinician_p12.read_bytes(),
+                                                b"bench")
+        roots = [pki.ca_certificate.read_bytes(), physician_pki.ca_certificate.read_bytes()]
 
     def render() -> bytes:
         return render_report_pdf(decision, assessment, generated_at=now)
@@ -94,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     total_times, signed = _timed(render_and_sign, args.runs)
     verify_times, result = _timed(lambda: verify_report(signed, trust_roots=roots),
                                   args.runs * 2)
-    countersigned = sign_report(signed, signer, name="Dr. Team Physician",
+    countersigned = sign_report(signed, physician, name="Dr. Team Physician",
                                 meaning="Countersigned", signed_at=dt.datetime.now(dt.UTC))
     two_times, two = _timed(lambda: verify_report(countersigned, trust_roots=roots), args.runs)
     if not (result.valid and two.valid):

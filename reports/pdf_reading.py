@@ -322,8 +322,41 @@ def _array_bytes(array: bytes) -> bytes:
         for item in _STRING_RE.finditer(array))
 
 
+# The operators of a content stream without literal strings (what WeasyPrint and pyHanko
+# write: hex strings only), read in one pass: text object starts, font selections, the
+# text-showing operators with hex strings, new lines, and XObject calls.
+_HEX_ONLY_OPERATION = re.compile(
+    rb"(?<![^\s\]>])(BT)(?![^\s\[<])"
+    rb"|(/[^\s\x00()<>\[\]{}/%]+)\s+[-+.\d]+\s+Tf(?![^\s\[<])"
+    rb"|\[([0-9A-Fa-f<>\s.+\-]*)\]\s*TJ(?![^\s\[<])"
+    rb"|<([0-9A-Fa-f\s]*)>\s*(Tj|'|\")(?![^\s\[<])"
+    rb"|(?<![^\s\]>])(Td|TD|Tm|T\*)(?![^\s\[<])"
+    rb"|(/[^\s\x00()<>\[\]{}/%]+)\s*Do(?![^\s\[<])")
+
+
+def _hex_only_operations(data: bytes) -> Iterator[tuple[str, Any]]:
+    """:func:`_text_operations` for a stream without literal strings, in one regex pass."""
+    for match in _HEX_ONLY_OPERATION.finditer(data):
+        begin, font, array, hex_body, shown, line, xobject = match.groups()
+        if begin is not None or line is not None:
+            yield "line", None
+        elif font is not None:
+            yield "font", font.decode("latin-1")
+        elif array is not None:
+            yield "show", _array_bytes(array)
+        elif shown is not None:
+            if shown != b"Tj":
+                yield "line", None
+            yield "show", _hex(hex_body)
+        elif xobject is not None:
+            yield "xobject", xobject.decode("latin-1")
+
+
 def _text_operations(data: bytes) -> Iterator[tuple[str, Any]]:
     """("font", name), ("show", bytes), ("line", None) and ("xobject", name), in order."""
+    if b"(" not in data:
+        yield from _hex_only_operations(data)
+        return
     for match in _TEXT_OR_XOBJECT.finditer(data):
         if match.group(2) is not None:
             yield "xobject", match.group(2).decode("latin-1")

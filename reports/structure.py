@@ -225,11 +225,14 @@ def _walk(streams: Sequence[Any], resources: Any, where: str, drawn: Drawn, dept
     resources = resources if isinstance(resources, pikepdf.Dictionary) else pikepdf.Dictionary()
     _resource_problems(resources, where, drawn)
     data = b"\n".join(stream.read_bytes() for stream in streams)
-    if _OPTIONAL_CONTENT.search(data):
+    # a plain substring search first: the regular expressions run only where it may match
+    if b"/OC" in data and _OPTIONAL_CONTENT.search(data):
         drawn.problems.append(f"{where} marks content as optional content, which a viewer or "
                               "a printer may show or hide")
-    if _INLINE_IMAGE.search(data):
+    if b"BI" in data and _INLINE_IMAGE.search(data):
         drawn.problems.append(f"{where} draws an inline image")
+    if b"Do" not in data:
+        return
     xobjects = resources.get("/XObject") or {}
     for raw_name in dict.fromkeys(_DO.findall(data)):
         name = "/" + raw_name.decode("latin-1")
