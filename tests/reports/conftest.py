@@ -208,10 +208,31 @@ def other_signer(other_pki: DemoPki) -> ClinicianSigner:
 
 @pytest.fixture(scope="session")
 def sign(signer: ClinicianSigner) -> Any:
-    """``sign(pdf, signer=..., name=..., meaning=..., signed_at=...)`` with the test defaults."""
-    def signed(pdf: bytes, signer: ClinicianSigner = signer, *, name: str = "Dr. Test Clinician",
+    """``sign(pdf, signer=..., name=..., meaning=..., signed_at=...)`` with the test defaults
+    (the printed name is the certificate's unless given)."""
+    def signed(pdf: bytes, signer: ClinicianSigner = signer, *, name: str | None = None,
+               meaning: str = MEANING, signed_at: dt.datetime = SIGNED_AT,
+               tsa_url: str | None = None) -> bytes:
+        return sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at,
+                           tsa_url=tsa_url)
+    return signed
+
+
+@pytest.fixture(scope="session")
+def sign_anyway(signer: ClinicianSigner) -> Any:
+    """``sign`` as a forger's tool would: without sprintclear's inspection of the file.
+
+    Signing refuses a tampered report; these tests need the tampered file signed
+    (by someone who holds a trusted key and patched the tool) to show that
+    verification catches it too.
+    """
+    import reports.signing
+
+    def signed(pdf: bytes, signer: ClinicianSigner = signer, *, name: str | None = None,
                meaning: str = MEANING, signed_at: dt.datetime = SIGNED_AT) -> bytes:
-        return sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reports.signing, "inspect_before_signing", lambda writer, pdf: [])
+            return sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at)
     return signed
 
 

@@ -96,17 +96,22 @@ def test_a_signed_report_with_a_signoff_verifies(flare: Any, clock: dt.datetime,
 
 
 def test_a_recorded_signoff_the_page_does_not_show_is_invalid(flare: Any, clock: dt.datetime,
-                                                             sign: Any,
+                                                             sign: Any, sign_anyway: Any,
                                                              trust: list[bytes]) -> None:
-    """A record claiming an override while the pages print none (consistent hash) is caught."""
+    """A record claiming an override while the pages print none (consistent hash): signing
+    refuses it, and verification of such a file signed anyway names the missing sign-off."""
     with_signoff = prepare_report(flare.decision, flare.assessment, generated_at=clock,
                                   signoff=_signoff(flare))
     without = prepare_report(flare.decision, flare.assessment, generated_at=clock)
     html = without.html.replace(without.record.sha256, with_signoff.record.sha256)
-    forged = dataclasses.replace(with_signoff, html=html)
-    result = verify_report(sign(html_to_pdf(forged)), trust_roots=trust)
+    forged = html_to_pdf(dataclasses.replace(with_signoff, html=html))
+    with pytest.raises(ReportInputError) as refused:
+        sign(forged)
+    assert any("In force: the clinician's sign-off" in p for p in refused.value.problems)
+    result = verify_report(sign_anyway(forged), trust_roots=trust)
     assert not result.valid
-    assert any("sign-off" in reason for reason in result.reasons)
+    assert any("the first page does not show “⚠ OVERRIDDEN by Dr. Test Clinician”" in reason
+               for reason in result.reasons)
 
 
 def test_record_reads_its_signoff(flare: Any, clock: dt.datetime) -> None:

@@ -208,8 +208,7 @@ def test_a_countersignature_goes_in_the_second_slot(demo: dict[str, Path],
     """Signing a signed report adds the second signature; both verify; a third is refused."""
     shutil.copy(demo["signed"], tmp_path / "signed.pdf")
     args = ("--p12", demo["pki"] / "clinician.p12", "--password-file",
-            demo["pki"] / "clinician.password", "--name", "Dr. Team Physician",
-            "--meaning", "Countersigned")
+            demo["pki"] / "clinician.password", "--meaning", "Countersigned")
     assert _run("sign", tmp_path / "signed.pdf", *args, "-o", tmp_path / "two.pdf"
                 ).exit_code == 0
     result = _run("verify", tmp_path / "two.pdf", "--trust", demo["ca"])
