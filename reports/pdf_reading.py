@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
+import pikepdf
 from pyhanko.pdf_utils import generic
 
 from reports.record import RECORD_FILENAME, ReportRecord
@@ -77,15 +78,15 @@ def _page_leaves(node: Any, depth: int = 0) -> Iterator[tuple[Any, Any]]:
 
 def stream_bytes(stream: Any) -> bytes:
     """The decoded data of a stream object, read with pyHanko's parser or with pikepdf."""
-    data = getattr(stream, "data", None)
-    if isinstance(data, bytes):
-        return data
-    decoded: bytes = stream.read_bytes()
-    return decoded
+    if isinstance(stream, pikepdf.Stream):
+        decoded: bytes = stream.read_bytes()
+        return decoded
+    data: bytes = stream.data
+    return data
 
 
 def _is_array(obj: Any) -> bool:
-    return isinstance(obj, generic.ArrayObject) or type(obj).__name__ == "Array"
+    return isinstance(obj, generic.ArrayObject | pikepdf.Array)
 
 
 def _reference_key(ref: Any) -> tuple[int, int] | None:

@@ -208,7 +208,6 @@ class LoopbackTsa:
     def __init__(self, tsa: DemoTsa, *, at: dt.datetime | None = None, port: int = 0) -> None:
         from asn1crypto import tsp
         from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
         embedded: Any = cast(Any, SimpleCertificateStore).from_certs([tsa.root])
