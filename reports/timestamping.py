@@ -63,9 +63,10 @@ def timestamp_report(pdf: bytes, *, tsa_url: str, trust_roots: Sequence[bytes],
     """The signed report with its validation data and a document timestamp (PAdES B-LTA).
 
     ``trust_roots`` validate the signers' certificates and ``tsa_roots`` the
-    authority's, before anything is written: a signature that does not chain
-    to a given root, or an authority outside ``tsa_roots``, is refused. ``at``
-    dates the file's metadata (the timestamp's own time is the authority's).
+    authority's, at ``at`` (now, in the command), before anything is written:
+    a signature that does not chain to a given root, or an authority outside
+    ``tsa_roots``, is refused. ``at`` also dates the file's metadata (the
+    timestamp's own time is the authority's).
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ReportInputError("the time must be timezone-aware (UTC)")
@@ -87,7 +88,8 @@ def timestamp_report(pdf: bytes, *, tsa_url: str, trust_roots: Sequence[bytes],
                                "time-stamped", problems)
     if not approvals:
         raise ReportInputError("the report is not signed: time-stamp it after signing")
-    context = ValidationContext(trust_roots=[*roots, *authorities], allow_fetching=False)
+    context = ValidationContext(trust_roots=[*roots, *authorities], allow_fetching=False,
+                                moment=at.astimezone(dt.UTC))
     try:
         paths = asyncio.run(_validation_paths(approvals, context))
     except Exception as exc:  # pyHanko: a signer's certificate does not chain to a root

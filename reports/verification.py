@@ -373,6 +373,7 @@ def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
         claimed = signature.self_reported_timestamp
         found: list[str] = []
         trusted_time: _TrustedTime | None = None
+        timestamp_named = False
         if _has_timestamp_token(signature):
             try:
                 token_status = validate_pdf_signature(
@@ -390,6 +391,7 @@ def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
                                                 "its own timestamp (PAdES B-T)")
                 else:
                     found.append(problem)
+                    timestamp_named = True
         if trusted_time is None:
             later = [time for revision, time in document_times
                      if revision > signature.signed_revision and time is not None]
@@ -435,7 +437,7 @@ def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
                 causes = [f"not trusted ({indic.lower().replace('_', ' ')})"]
             found.append(f"{label}: the signer's certificate ({signer}, issued by {issuer}), "
                          f"checked {when}: {'; '.join(causes)}")
-        elif not status.bottom_line:
+        elif not status.bottom_line and not timestamp_named:
             found.append(f"{label} is not valid: {status.summary()}")
         if status.intact and not coverage_ok:
             found.append(f"{label} does not cover the whole file: something was appended "

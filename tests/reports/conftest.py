@@ -27,6 +27,7 @@ from support import example_files
 from engine import decide, parse_assessment
 from engine.decision import Decision
 from reports import ClinicianSigner, DemoPki, make_demo_pki, render_report_pdf, sign_report
+from reports.pki import DemoTsa, LoopbackTsa, make_demo_tsa
 
 CLOCK = dt.datetime(2026, 3, 10, 14, 5, tzinfo=dt.UTC)
 SIGNED_AT = dt.datetime(2026, 3, 10, 14, 21, 7, tzinfo=dt.UTC)
@@ -239,6 +240,33 @@ def sign_anyway(signer: ClinicianSigner) -> Any:
 @pytest.fixture(scope="session")
 def trust(pki: DemoPki) -> list[bytes]:
     return [pki.ca_certificate.read_bytes()]
+
+
+@pytest.fixture(scope="session")
+def demo_tsa(tmp_path_factory: pytest.TempPathFactory) -> DemoTsa:
+    """A demo time-stamping authority whose root the tests trust."""
+    return make_demo_tsa(tmp_path_factory.mktemp("tsa"), now=PKI_START)
+
+
+@pytest.fixture(scope="session")
+def tsa(demo_tsa: DemoTsa) -> Iterator[LoopbackTsa]:
+    """That authority answering RFC 3161 requests on 127.0.0.1 (started by the tests)."""
+    with LoopbackTsa(demo_tsa) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tsa_roots(demo_tsa: DemoTsa) -> list[bytes]:
+    return [demo_tsa.root_certificate.read_bytes()]
+
+
+@pytest.fixture(scope="session")
+def rogue_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackTsa]:
+    """A time-stamping authority nobody trusts, also on 127.0.0.1."""
+    authority = make_demo_tsa(tmp_path_factory.mktemp("rogue-tsa"), name="Rogue TSA",
+                              now=PKI_START)
+    with LoopbackTsa(authority) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
