@@ -374,11 +374,17 @@ def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
         found: list[str] = []
         trusted_time: _TrustedTime | None = None
         timestamp_named = False
-        if _has_timestamp_token(signature):
+        def validate_at(moment: dt.datetime, signature: Any = signature) -> Any:
+            context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=moment)
+            return validate_pdf_signature(signature, context, tsa_context)
+
+        status: Any = None
+        token_time = _token_time(signature)
+        if token_time is not None:
+            # validated at the token's time: one validation when the token is trusted
             try:
-                token_status = validate_pdf_signature(
-                    signature, ValidationContext(trust_roots=roots, allow_fetching=False),
-                    tsa_context, skip_diff=True).timestamp_validity
+                status = validate_at(token_time)
+                token_status = status.timestamp_validity
             except Exception as exc:  # pyHanko raises assorted errors on a malformed token
                 token_status = None
                 found.append(f"{label}: its timestamp cannot be validated: {_cause(exc)}")
@@ -410,12 +416,12 @@ def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
                          "timestamp)")
         else:
             moment = now
-        context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=moment)
-        try:
-            status = validate_pdf_signature(signature, context, tsa_context)
-        except Exception as exc:  # pyHanko raises assorted errors on a malformed signature
-            reasons.append(f"{label} cannot be validated: {_cause(exc)}")
-            continue
+        if status is None or moment != token_time:
+            try:
+                status = validate_at(moment)
+            except Exception as exc:  # pyHanko raises assorted errors on a malformed signature
+                reasons.append(f"{label} cannot be validated: {_cause(exc)}")
+                continue
         modification = status.modification_level
         later_changes = "none" if modification is None else modification.name.lower()
         coverage_ok = (status.coverage == SignatureCoverageLevel.ENTIRE_FILE if last else
@@ -481,13 +487,20 @@ def _check_signatures(reader: PdfFileReader, roots: list[asn1_x509.Certificate],
     return [checks[position] for position in sorted(checks)], signed
 
 
-def _has_timestamp_token(signature: Any) -> bool:
-    """The signature carries an RFC 3161 signature timestamp (PAdES B-T)."""
+def _token_time(signature: Any) -> dt.datetime | None:
+    """The time in the signature's RFC 3161 timestamp token (PAdES B-T), not yet checked."""
     unsigned = signature.signer_info["unsigned_attrs"]
     if unsigned.native is None:
-        return False
-    return any(attribute["type"].native == "signature_time_stamp_token"
-               for attribute in unsigned)
+        return None
+    for attribute in unsigned:
+        if attribute["type"].native == "signature_time_stamp_token":
+            try:
+                token = attribute["values"][0]["content"]["encap_content_info"]["content"]
+                moment = token.parsed["gen_time"].native
+            except (KeyError, IndexError, ValueError, TypeError):
+                return None
+            return moment if isinstance(moment, dt.datetime) else None
+    return None
 
 
 _CLOCK_TOLERANCE = dt.timedelta(minutes=10)
