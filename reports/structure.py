@@ -44,6 +44,7 @@ cross-reference sections (:mod:`reports.inspection`).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ _EXTGSTATE_KEYS = frozenset({"/Type", "/CA", "/ca", "/BM", "/LW", "/LC", "/LJ", 
                              "/AIS", "/SA", "/OP", "/op", "/OPM", "/SMask"})
 _WIDGET_KEYS = frozenset({"/Type", "/Subtype", "/FT", "/T", "/TU", "/F", "/Rect", "/P", "/AP",
                           "/V", "/Ff"})
+_FORM_KEYS = frozenset({"/Fields", "/SigFlags"})
 _DSS_KEYS = frozenset({"/Type", "/Certs", "/OCSPs", "/CRLs", "/VRI"})
 _VRI_KEYS = frozenset({"/Type", "/Cert", "/OCSP", "/CRL", "/TU", "/TS"})
 _CATALOG_KEY_WORDS = {
@@ -533,6 +535,10 @@ def revision_problems(before: pikepdf.Pdf, after: pikepdf.Pdf, changes: Revision
             if after_form is not None else []
         if after_fields[:len(before_fields)] != before_fields:
             problems.append(f"{label} removes or reorders form fields")
+        extra_form = _keys(after_form) - _FORM_KEYS
+        if extra_form:  # /XFA can replace the pages in some viewers; /NeedAppearances redraws
+            problems.append(f"{label} gives the form {', '.join(sorted(extra_form))}, which "
+                            "sprintclear never writes")
         new_fields = [key for key in after_fields[len(before_fields):]]
         before_pages = [page.obj for page in before.pages]
         after_pages = [page.obj for page in after.pages]
@@ -677,6 +683,9 @@ _PDFAID_PART = re.compile(rb"pdfaid:part(?:>|=[\"'])\s*3\s*(?:<|[\"'])")
 _PDFAID_CONFORMANCE = re.compile(rb"pdfaid:conformance(?:>|=[\"'])\s*B\s*(?:<|[\"'])")
 _XMP_PRODUCER = re.compile(rb"pdf:Producer(?:>|=[\"'])([^<\"']*)")
 _XMP_MODIFIED = re.compile(rb"xmp:ModifyDate(?:>|=[\"'])([^<\"']*)")
+_XMP_TEXTS = {"/Title": re.compile(rb"<dc:title\b.*?<rdf:li[^>]*>(.*?)</rdf:li>", re.S),
+              "/Subject": re.compile(rb"<dc:description\b.*?<rdf:li[^>]*>(.*?)</rdf:li>",
+                                     re.S)}
 
 
 def _font_embedded(font: Any) -> bool:
@@ -762,6 +771,14 @@ def pdfa_problems(document: pikepdf.Pdf, header: bytes, drawn: Drawn) -> list[st
             if "/Producer" in info and producer is not None and \
                     str(info.get("/Producer")) != producer.group(1).decode("utf-8", "replace"):
                 problems.append("the document information's producer is not the XMP one")
+            for key, pattern in _XMP_TEXTS.items():
+                found = pattern.search(xmp)
+                xmp_text = html.unescape(found.group(1).decode("utf-8", "replace")) \
+                    if found else None
+                info_text = str(info.get(key)) if key in info else None
+                if xmp_text != info_text and (xmp_text or info_text):
+                    problems.append(f"the document information's {key.lstrip('/').lower()} "
+                                    "is not the XMP one")
             modified = _XMP_MODIFIED.search(xmp)
             if "/ModDate" in info and modified is not None:
                 info_date = _pdf_date(str(info.get("/ModDate")))

@@ -153,6 +153,35 @@ def metadata_without_pdfa(signed: bytes) -> bytes:
     return _write(writer)
 
 
+def metadata_title_changed(signed: bytes) -> bytes:
+    """After signing: the XMP packet's title (what viewers show) says cleared; the info
+    dictionary is left alone."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    stream = writer.root["/Metadata"].get_object()
+    xmp: bytes = stream.data
+    start = xmp.index(b"<dc:title")
+    start = xmp.index(b"<rdf:li", start)
+    start = xmp.index(b">", start) + 1
+    end = xmp.index(b"</rdf:li>", start)
+    changed = xmp[:start] + "Phase 6 · CLEARED to play".encode() + xmp[end:]
+    replacement = generic.StreamObject({
+        generic.NameObject("/Type"): generic.NameObject("/Metadata"),
+        generic.NameObject("/Subtype"): generic.NameObject("/XML")}, stream_data=changed)
+    writer.root[generic.NameObject("/Metadata")] = writer.add_object(replacement)
+    writer.update_root()
+    return _write(writer)
+
+
+def form_with_xfa(signed: bytes) -> bytes:
+    """After signing: an XFA form (which some viewers show instead of the pages)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    form = writer.root["/AcroForm"]
+    form[generic.NameObject("/XFA")] = writer.add_object(generic.StreamObject(
+        stream_data=b"<xdp:xdp xmlns:xdp='http://ns.adobe.com/xdp/'/>"))
+    writer.update_container(form)
+    return _write(writer)
+
+
 def drawn_texts(pdf: bytes) -> Any:
     """Every text a page draws, forms and annotation appearances included (for assertions)."""
     from reports.pdf_reading import stream_text

@@ -17,6 +17,8 @@ from typing import Any
 import pikepdf
 import pytest
 from tampering_support import (
+    form_with_xfa,
+    metadata_title_changed,
     metadata_without_pdfa,
     overlay_signature_field,
     planted_form_xobject,
@@ -190,3 +192,23 @@ def test_the_legitimate_countersignature_is_valid_and_still_pdfa(
     with pikepdf.open(io.BytesIO(both)) as pdf:
         widgets = [annot for page in pdf.pages for annot in page.get("/Annots", [])]
         assert sorted(str(w.T) for w in widgets) == ["Signature1", "Signature2"]
+
+
+@pytest.mark.parametrize(("tamper", "reason", "verified"), [
+    (metadata_title_changed, "the file is no longer PDF/A-3b: the document information's "
+                             "title is not the XMP one", None),
+    (form_with_xfa, "revision 2 gives the form /XFA, which sprintclear never writes",
+     # pyHanko's own difference analysis already rejects an XFA form
+     "signature 1 (Signature1): the file was changed after it beyond adding signatures (other)"),
+], ids=["xmp-title", "xfa"])
+def test_what_a_viewer_shows_besides_the_pages_cannot_be_changed_either(
+        signed_flare: bytes, sign: Any, sign_anyway: Any, other_signer: Any,
+        roots: list[bytes], tamper: Any, reason: str, verified: str | None) -> None:
+    """A title in the XMP packet, an XFA form: refused by sign, named by verify."""
+    tampered = tamper(signed_flare)
+    with pytest.raises(ReportInputError) as refused:
+        sign(tampered, other_signer, signed_at=COUNTERSIGNED_AT)
+    assert reason in refused.value.problems, refused.value.problems
+    result = verify_report(sign_anyway(tampered, other_signer, signed_at=COUNTERSIGNED_AT),
+                           trust_roots=roots)
+    assert (verified or reason) in result.reasons, result.reasons
