@@ -514,6 +514,7 @@ class ReportView:
     carried_forward: str | None
     missing_screening: str | None
     plan: tuple[Item, ...]
+    plan_heading: str
     holds: tuple[SafetyItem, ...]
     red_flags: tuple[SafetyItem, ...]
     cautions: tuple[SafetyItem, ...]
@@ -778,6 +779,11 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         carried_forward=carried_forward,
         missing_screening=missing_screening,
         plan=_plan_items(decision),
+        plan_heading=("The plan of the recommendation (phase "
+                      f"{_phase_label(decision.phase.id)}; the clinician signed "
+                      f"{_phase_label(signoff['signed_phase'])})"
+                      if signoff is not None and signoff["action"] == "override"
+                      else "The plan"),
         red_flags=red_flags,
         holds=holds,
         cautions=cautions,
