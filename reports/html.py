@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import html as html_text
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +28,7 @@ from engine.decision import Decision
 from reports.charts import FONT, Chart, TrendPoint, symmetry_charts, trend_charts
 from reports.layout import SIGNATURE_SLOTS
 from reports.record import RECORD_FILENAME, ReportRecord, ReportSignoff, build_record
+from reports.typography import describe_character, unprintable, unprintable_in
 from reports.view import (
     build_view,
     history_problems,
@@ -38,7 +41,8 @@ from rules.errors import ReportInputError
 from rules.loading import default_protocol
 from rules.protocol import Protocol
 
-__all__ = ["PreparedReport", "prepare_report", "render_report_html", "stylesheet"]
+__all__ = ["PreparedReport", "chart_labels", "prepare_report", "render_report_html",
+           "report_charts", "stylesheet"]
 
 MAX_HISTORY = 11
 """At most this many earlier decisions are shown (the most recent ones)."""
@@ -111,6 +115,83 @@ def _protocol_for(decision: Decision, protocol: Protocol | None) -> Protocol | N
     return default if default.content_hash == wanted else None
 
 
+def report_charts(decision: Decision, history: Sequence[Mapping[str, Any]]
+                  ) -> tuple[list[Chart], Chart | None, list[Chart]]:
+    """The report's charts: the symmetry panels, and with history the phase and measure trends.
+
+    ``history`` is the record's list of earlier decisions (what the trend
+    charts plot, :func:`reports.view.history_record`), so the charts of a
+    report can be drawn again from its embedded record alone.
+    """
+    measures = key_measures(decision)
+    bars = symmetry_charts(measures)
+    if not history:
+        return bars, None, []
+    points = [
+        TrendPoint(day=entry["days_since_injury"], date=entry["assessment_date"],
+                   phase=entry["phase"]["number"], criteria_phase=entry["criteria_phase"]["number"],
+                   measures=dict(entry["measures"]))
+        for entry in history
+    ]
+    points.append(TrendPoint(day=decision.injury.days_since_injury, date=decision.assessment.date,
+                             phase=decision.phase.number,
+                             criteria_phase=decision.criteria_phase.number,
+                             measures={m.key: m.value for m in measures}))
+    phase_trend, measure_trends = trend_charts(points, measures, PHASE_IDS)
+    return bars, phase_trend, measure_trends
+
+
+def chart_labels(decision: Decision, history: Sequence[Mapping[str, Any]]) -> frozenset[str]:
+    """Every text the report's charts draw, white space removed (what a chart may print)."""
+    bars, phase_trend, measure_trends = report_charts(decision, history)
+    charts = [*bars, *([phase_trend] if phase_trend else []), *measure_trends]
+    return frozenset("".join(shape.text.split()) for chart in charts for shape in chart.shapes
+                     if shape.text)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _unprintable_problems(document: Mapping[str, Any], signoff: ReportSignoff | None,
+                          protocol: Protocol | None) -> list[str]:
+    """Each input field holding a character the shipped fonts cannot draw, with the character."""
+    problems = unprintable_in(document)
+    if signoff is not None:
+        problems += unprintable_in({"clinician": signoff.clinician, "reason": signoff.reason},
+                                   prefix="signoff")
+    if protocol is not None:
+        problems += _protocol_unprintable(protocol)
+    return problems
+
+
+_PROTOCOL_PROBLEMS: dict[str, list[str]] = {}
+
+
+def _protocol_unprintable(protocol: Protocol) -> list[str]:
+    """The protocol's texts the fonts cannot draw (checked once per protocol)."""
+    found = _PROTOCOL_PROBLEMS.get(protocol.content_hash)
+    if found is None:
+        import json
+
+        found = unprintable_in(json.loads(protocol.canonical_json()), prefix="protocol")
+        _PROTOCOL_PROBLEMS[protocol.content_hash] = found
+    return found
+
+
+def _unprintable_text(html: str, charts: Sequence[Chart]) -> list[str]:
+    """A last check of everything the page prints (text and chart labels), for what slipped by."""
+    body = html.split("<body>", 1)[-1]
+    printed = html_text.unescape(_TAG.sub(" ", body))
+    labels = " ".join(shape.text for chart in charts for shape in chart.shapes)
+    problems = []
+    for char in unprintable(printed + " " + labels):
+        where = printed.find(char)
+        context = printed[max(0, where - 30):where + 30] if where >= 0 else labels
+        problems.append(f"report text: {describe_character(char)} cannot be printed "
+                        f"(in “{' '.join(context.split())}”)")
+    return problems
+
+
 def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
                    history: Sequence[Decision] = (), generated_at: dt.datetime,
                    protocol: Protocol | None = None,
@@ -132,24 +213,19 @@ def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
         if problems:
             raise ReportInputError("the sign-off cannot be printed with this decision", problems)
     document = _canonical_assessment(decision, assessment)
+    embedded_protocol = _protocol_for(decision, protocol)
+    problems = _unprintable_problems(document, signoff, embedded_protocol)
+    if problems:
+        raise ReportInputError("the report's fonts cannot print every character; nothing "
+                               "was rendered", problems)
     shown = sorted(history, key=lambda d: (d.assessment.date, d.decision_id))[-MAX_HISTORY:]
-    record = build_record(decision, document, protocol=_protocol_for(decision, protocol),
+    record = build_record(decision, document, protocol=embedded_protocol,
                           history=history_record(shown), generated_at=generated_at,
                           signoff=signoff)
     view = build_view(decision, record_sha256=record.sha256, generated_at=generated_at,
                       history_count=len(shown), signoff=record.signoff,
                       protocol=_protocol_for(decision, protocol))
-    phase_trend = None
-    measure_trends: list[Any] = []
-    if shown:
-        points = [
-            TrendPoint(day=d.injury.days_since_injury, date=d.assessment.date,
-                       phase=d.phase.number, criteria_phase=d.criteria_phase.number,
-                       measures={m.key: m.value for m in key_measures(d)})
-            for d in (*shown, decision)
-        ]
-        phase_trend, measure_trends = trend_charts(points, view.measures, PHASE_IDS)
-    bars = symmetry_charts(view.measures)
+    bars, phase_trend, measure_trends = report_charts(decision, record.content["history"])
     charts = [*bars, *([phase_trend] if phase_trend else []), *measure_trends]
     created = record.content["generated_at"]
     html = _environment().get_template("report.html.j2").render(
@@ -165,6 +241,10 @@ def prepare_report(decision: Decision, assessment: Mapping[str, Any], *,
         measure_trends=measure_trends,
         slots=SIGNATURE_SLOTS,
     )
+    problems = _unprintable_text(html, charts)
+    if problems:
+        raise ReportInputError("the report's fonts cannot print every character; nothing "
+                               "was rendered", problems)
     return PreparedReport(html=html, record=record, title=view.title,
                           author=decision.assessment.assessor or "sprintclear",
                           generated_at=generated_at)

@@ -20,11 +20,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from weasyprint import CSS, HTML, Attachment
-from weasyprint.text.fonts import FontConfiguration
 
 from engine.decision import Decision
 from reports.html import PreparedReport, prepare_report, stylesheet
 from reports.record import RECORD_DESCRIPTION, RECORD_FILENAME, ReportSignoff
+from reports.typography import ShippedFontConfiguration
 from rules.errors import ReportError
 from rules.protocol import Protocol
 
@@ -36,15 +36,17 @@ PDF_VARIANT = "pdf/a-3b"
 _PER_THREAD = threading.local()
 
 
-def _layout_resources() -> tuple[FontConfiguration, CSS]:
-    """A font configuration and the parsed stylesheet, made once per thread.
+def _layout_resources() -> tuple[Any, CSS]:
+    """The shipped fonts' configuration and the parsed stylesheet, made once per thread.
 
     Reusing them saves each report the font and stylesheet setup; they hold
-    Pango and fontconfig state, which is not shared between threads.
+    Pango and fontconfig state, which is not shared between threads. Only the
+    shipped fonts are in the configuration (:mod:`reports.typography`), so the
+    host's fonts never change a report.
     """
-    resources: tuple[FontConfiguration, CSS] | None = getattr(_PER_THREAD, "resources", None)
+    resources: tuple[Any, CSS] | None = getattr(_PER_THREAD, "resources", None)
     if resources is None:
-        fonts = FontConfiguration()
+        fonts = ShippedFontConfiguration()
         resources = (fonts, CSS(string=stylesheet(), font_config=fonts))
         _PER_THREAD.resources = resources
     return resources

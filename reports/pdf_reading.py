@@ -25,9 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
+import pikepdf
 from pyhanko.pdf_utils import generic
 
-from reports.record import RECORD_FILENAME
+from reports.record import RECORD_FILENAME, ReportRecord
 
 __all__ = [
     "Destination",
@@ -36,7 +37,10 @@ __all__ = [
     "normalise_text",
     "page_objects",
     "page_texts",
+    "read_record",
     "record_attachment",
+    "stream_bytes",
+    "stream_text",
 ]
 
 _MAX_DEPTH = 16
@@ -70,6 +74,19 @@ def _page_leaves(node: Any, depth: int = 0) -> Iterator[tuple[Any, Any]]:
             yield from _page_leaves(kid, depth + 1)
         else:
             yield kid_ref, kid
+
+
+def stream_bytes(stream: Any) -> bytes:
+    """The decoded data of a stream object, read with pyHanko's parser or with pikepdf."""
+    if isinstance(stream, pikepdf.Stream):
+        decoded: bytes = stream.read_bytes()
+        return decoded
+    data: bytes = stream.data
+    return data
+
+
+def _is_array(obj: Any) -> bool:
+    return isinstance(obj, generic.ArrayObject | pikepdf.Array)
 
 
 def _reference_key(ref: Any) -> tuple[int, int] | None:
@@ -127,6 +144,14 @@ def named_destinations(root: Any) -> dict[str, Destination]:
     return destinations
 
 
+def _same_object(first: Any, second: Any) -> bool:
+    """The same PDF object: by object number when pikepdf read both, else by identity or value."""
+    objgens = (getattr(first, "objgen", None), getattr(second, "objgen", None))
+    if objgens[0] and objgens[1] and objgens[0] != (0, 0):
+        return bool(objgens[0] == objgens[1])
+    return first is second or bool(first == second)
+
+
 def record_attachment(root: Any) -> bytes:
     """The bytes of the embedded record: the one associated file named for it, relationship Data.
 
@@ -147,18 +172,37 @@ def record_attachment(root: Any) -> bytes:
         raise PdfContentError(f"the report holds {len(candidates)} embedded files; a report "
                               f"holds exactly one, its record ({RECORD_FILENAME})")
     _, spec = records[0]
-    associated = [_resolve(item) for item in _resolve(root.get("/AF", generic.ArrayObject()))]
-    if not any(item is spec or item == spec for item in associated):
+    associated = [_resolve(item) for item in _resolve(root.get("/AF")) or []]
+    if not any(_same_object(item, spec) for item in associated):
         raise PdfContentError("the embedded record is not declared as an associated file of "
                               "the document (/AF)")
     if spec.get("/AFRelationship") != "/Data":
         raise PdfContentError("the embedded record is not declared with /AFRelationship /Data")
     try:
         stream = _resolve(_resolve(spec["/EF"])["/F"])
-        data: bytes = stream.data
+        data: bytes = stream_bytes(stream)
     except (KeyError, TypeError, AttributeError) as exc:
         raise PdfContentError(f"the embedded record cannot be read ({exc})") from exc
     return data
+
+
+def read_record(pdf: bytes) -> ReportRecord:
+    """The record of a report file as its latest revision declares it (not verified).
+
+    For summaries only (what a command just wrote or signed); verification
+    reads the record from the signed revision instead.
+    """
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        return ReportRecord.from_bytes(record_attachment(reader.root))
+    except PdfContentError:
+        raise
+    except Exception as exc:  # pyHanko's parser, JSON: what cannot be read is an error
+        raise PdfContentError(f"the report's record cannot be read ({exc})") from exc
 
 
 # ---- text --------------------------------------------------------------------
@@ -209,7 +253,7 @@ class _Font:
         self.code_length = 1
         to_unicode = font.get("/ToUnicode") if font is not None else None
         if to_unicode is not None:
-            self.mapping, self.code_length = _parse_cmap(_resolve(to_unicode).data)
+            self.mapping, self.code_length = _parse_cmap(stream_bytes(_resolve(to_unicode)))
         elif font is not None and font.get("/Subtype") == "/Type0":
             self.code_length = 2
 
@@ -279,8 +323,41 @@ def _array_bytes(array: bytes) -> bytes:
         for item in _STRING_RE.finditer(array))
 
 
+# The operators of a content stream without literal strings (what WeasyPrint and pyHanko
+# write: hex strings only), read in one pass: text object starts, font selections, the
+# text-showing operators with hex strings, new lines, and XObject calls.
+_HEX_ONLY_OPERATION = re.compile(
+    rb"(?<![^\s\]>])(BT)(?![^\s\[<])"
+    rb"|(/[^\s\x00()<>\[\]{}/%]+)\s+[-+.\d]+\s+Tf(?![^\s\[<])"
+    rb"|\[([0-9A-Fa-f<>\s.+\-]*)\]\s*TJ(?![^\s\[<])"
+    rb"|<([0-9A-Fa-f\s]*)>\s*(Tj|'|\")(?![^\s\[<])"
+    rb"|(?<![^\s\]>])(Td|TD|Tm|T\*)(?![^\s\[<])"
+    rb"|(/[^\s\x00()<>\[\]{}/%]+)\s*Do(?![^\s\[<])")
+
+
+def _hex_only_operations(data: bytes) -> Iterator[tuple[str, Any]]:
+    """:func:`_text_operations` for a stream without literal strings, in one regex pass."""
+    for match in _HEX_ONLY_OPERATION.finditer(data):
+        begin, font, array, hex_body, shown, line, xobject = match.groups()
+        if begin is not None or line is not None:
+            yield "line", None
+        elif font is not None:
+            yield "font", font.decode("latin-1")
+        elif array is not None:
+            yield "show", _array_bytes(array)
+        elif shown is not None:
+            if shown != b"Tj":
+                yield "line", None
+            yield "show", _hex(hex_body)
+        elif xobject is not None:
+            yield "xobject", xobject.decode("latin-1")
+
+
 def _text_operations(data: bytes) -> Iterator[tuple[str, Any]]:
     """("font", name), ("show", bytes), ("line", None) and ("xobject", name), in order."""
+    if b"(" not in data:
+        yield from _hex_only_operations(data)
+        return
     for match in _TEXT_OR_XOBJECT.finditer(data):
         if match.group(2) is not None:
             yield "xobject", match.group(2).decode("latin-1")
@@ -306,13 +383,13 @@ def _stream_parts(contents: Any) -> list[Any]:
     contents = _resolve(contents)
     if contents is None:
         return []
-    if isinstance(contents, generic.ArrayObject):
+    if _is_array(contents):
         return [_resolve(part) for part in contents]
     return [contents]
 
 
 def _show_text(contents: list[Any], resources: Any, out: list[str], depth: int,
-               fonts: dict[int, _Font], follow_forms: bool) -> None:
+               fonts: dict[Any, _Font], follow_forms: bool) -> None:
     """Append the text drawn by ``contents`` (streams) to ``out``."""
     if depth > _MAX_DEPTH:
         raise PdfContentError("form XObjects are nested too deep")
@@ -320,13 +397,14 @@ def _show_text(contents: list[Any], resources: Any, out: list[str], depth: int,
     font_resources = _resolve(resources.get("/Font")) or {}
     xobjects = _resolve(resources.get("/XObject")) or {}
     font: _Font | None = None
-    data = b"\n".join(part.data for part in contents)
+    data = b"\n".join(stream_bytes(part) for part in contents)
     for kind, value in _text_operations(data):
         if kind == "line":
             out.append("\n")
         elif kind == "font":
             font_dict = _resolve(font_resources.get(value))
-            key = id(font_dict)
+            objgen = getattr(font_dict, "objgen", None)
+            key = objgen if objgen and objgen != (0, 0) else id(font_dict)
             if key not in fonts:
                 fonts[key] = _Font(font_dict)
             font = fonts[key]
@@ -359,7 +437,7 @@ def page_texts(root: Any, *, follow_forms: bool = True) -> list[str]:
     the report's running text, footer included, in the page stream).
     """
     texts = []
-    fonts: dict[int, _Font] = {}
+    fonts: dict[Any, _Font] = {}
     for page in page_objects(root):
         out: list[str] = []
         try:
@@ -371,6 +449,25 @@ def page_texts(root: Any, *, follow_forms: bool = True) -> list[str]:
             raise PdfContentError(f"the text of a page cannot be read ({exc})") from exc
         texts.append("".join(out))
     return texts
+
+
+def stream_text(streams: list[Any], resources: Any, *, follow_forms: bool = True,
+                fonts: dict[Any, Any] | None = None) -> str:
+    """The text drawn by content streams (a page's, a form XObject's, an appearance's).
+
+    ``\\n`` separates text objects (BT … ET). Resources are those of the
+    streams; nested form XObjects are followed unless ``follow_forms`` is false.
+    Works on pyHanko's objects and on pikepdf's; ``fonts`` is a cache of the
+    decoded fonts to share between calls on the same document.
+    """
+    out: list[str] = []
+    try:
+        _show_text(streams, resources, out, 0, {} if fonts is None else fonts, follow_forms)
+    except PdfContentError:
+        raise
+    except Exception as exc:  # a content stream pyHanko cannot parse
+        raise PdfContentError(f"the text of a content stream cannot be read ({exc})") from exc
+    return "".join(out)
 
 
 def normalise_text(text: str) -> str:

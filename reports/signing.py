@@ -1,4 +1,4 @@
-"""Step three: the clinician's PAdES signature (B-B), drawn in the report's signature slot.
+"""Step three: the clinician's PAdES signature (B-B, or B-T with a TSA), drawn in its slot.
 
 ``ClinicianSigner.from_pkcs12`` reads a PKCS#12 file once and keeps the parsed
 private key, so each signature costs one signing operation instead of a key
@@ -14,7 +14,15 @@ team physician, can countersign without breaking the first signature):
   background (no transparency);
 - the signing time is ``signed_at`` (the clock is passed in), written both in
   the signature dictionary and in the CMS signed attributes. Without a
-  timestamp authority that time is the signer's claim (PAdES B-B).
+  timestamp authority that time is the signer's claim (PAdES B-B); with
+  ``tsa_url`` the signature also carries an RFC 3161 timestamp (PAdES B-T);
+- the printed name is the certificate's subject (or the same name spelt with
+  other white space or letter case); any other name is refused;
+- the file is inspected first (:mod:`reports.inspection`): a file that is not
+  a report as ``report`` writes it, whose pages do not say what its record
+  says, or with anything after it but sprintclear's own signatures, is
+  refused, so a clinician never signs content planted between ``report`` and
+  ``sign``.
 
 pyHanko and cryptography errors are translated into the error tree here, the
 one place they are.
@@ -47,15 +55,19 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_p
 
 from reports.layout import SIGNATURE_SLOTS, SignatureSlot
 from reports.pdf_reading import PdfContentError, named_destinations, record_attachment
+from reports.record import ReportRecord
 from reports.stamp_font import (
     missing_characters,
     stamp_font_bytes,
     stamp_font_path,
     text_width,
 )
+from reports.stamp_text import certificate_name, same_name, stamp_paragraphs
 from rules.errors import ReportError, ReportInputError
 
-__all__ = ["ClinicianSigner", "StampText", "certificate_name", "sign_report", "stamp_lines"]
+__all__ = ["ClinicianSigner", "ReportWriter", "StampText", "certificate_name", "error_cause",
+           "inspect_before_signing", "is_timestamp_failure", "printed_name", "sign_report",
+           "stamp_lines", "stamp_paragraphs", "time_stamper"]
 
 # (font size, leading) in whole points (pyHanko lays the box out with fractions): the
 # block is set in the first size at which its lines fit the slot.
@@ -64,15 +76,6 @@ STAMP_PADDING = 4
 STAMP_INSET = 1.5
 MAX_NAME_LENGTH = 120
 MAX_MEANING_LENGTH = 240
-
-
-def certificate_name(name: asn1_x509.Name) -> str:
-    """The common name of a certificate subject or issuer (its full form if it has none)."""
-    native = name.native
-    common = native.get("common_name") if isinstance(native, dict) else None
-    if isinstance(common, list):
-        common = ", ".join(str(item) for item in common)
-    return str(common) if common else str(name.human_friendly)
 
 
 class _CachedKeySigner(signers.SimpleSigner):
@@ -198,7 +201,7 @@ class _DatedMetadata(DocumentMetadata):
         super().__setattr__(name, value)
 
 
-class _ReportWriter(IncrementalPdfFileWriter):
+class ReportWriter(IncrementalPdfFileWriter):
     """pyHanko's incremental writer, keeping the report's PDF/A metadata consistent.
 
     pyHanko stamps the modification date with the machine's clock and writes a
@@ -267,13 +270,11 @@ def stamp_lines(*, name: str, meaning: str, signed_at: dt.datetime, subject: str
                 slot: SignatureSlot) -> StampText:
     """The lines of the visible signature block; refuse text that does not fit the slot."""
     width = slot.width_pt - 2 * (STAMP_INSET + STAMP_PADDING) - 2
-    moment = signed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    paragraphs = stamp_paragraphs(name=name, meaning=meaning, signed_at=signed_at,
+                                  subject=subject)
     needed = 0
     for size, leading in STAMP_SIZES:
-        lines = [*_wrap(f"Signed by {name}", width, size),
-                 *_wrap(f"on {moment} (PAdES)", width, size),
-                 *_wrap(meaning, width, size),
-                 *_wrap(f"Certificate: {subject}", width, size)]
+        lines = [line for paragraph in paragraphs for line in _wrap(paragraph, width, size)]
         room = int((slot.height_pt - 2 * (STAMP_INSET + STAMP_PADDING)) // leading)
         if len(lines) <= room:
             return StampText(tuple(lines), size, leading)
@@ -292,9 +293,58 @@ def _free_slot(reader: PdfFileReader) -> SignatureSlot:
                            "has no free signature slot")
 
 
-def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str, meaning: str,
-                signed_at: dt.datetime) -> bytes:
-    """The report with one more PAdES B-B approval signature, drawn in its next free slot."""
+def printed_name(name: str | None, signer: ClinicianSigner) -> str:
+    """The name a signature prints: the certificate's subject, or a name that is the same.
+
+    A name that is not the certificate's subject (white space, letter case and
+    Unicode composition aside) is refused: a report never carries a name over
+    a certificate that was issued to someone else (issue 9).
+    """
+    if name is None:
+        return _clean(signer.subject, "certificate's subject", MAX_NAME_LENGTH)
+    printed = _clean(name, "printed name", MAX_NAME_LENGTH)
+    if not same_name(printed, signer.subject):
+        raise ReportInputError(
+            f"the printed name “{printed}” is not the name the certificate was issued to "
+            f"(“{signer.subject}”): a signature prints its signer's own name; give that name, "
+            "or leave the name out to print the certificate's")
+    return printed
+
+
+def inspect_before_signing(writer: IncrementalPdfFileWriter, pdf: bytes) -> list[str]:
+    """Why the file must not be signed: it is not a report as ``report`` writes it, its pages do
+    not say what its record says, or a revision after it is not sprintclear's own signature."""
+    from reports.inspection import ReportFile, content_problems
+
+    reader = writer.prev
+    with ReportFile(pdf, reader) as report_file:
+        latest = len(report_file.documents) - 1
+        try:
+            record = ReportRecord.from_bytes(report_file.record_bytes(latest))
+            decision = record.decision()
+        except PdfContentError:
+            raise
+        except Exception as exc:  # JSON, pydantic: a record this sprintclear cannot read
+            return [f"the embedded record cannot be read: {exc}"]
+        problems = report_file.problems(decision, record.content.get("history") or [])
+        problems += content_problems(report_file.page_texts(latest), record, decision)
+    return problems
+
+
+def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str | None = None, meaning: str,
+                signed_at: dt.datetime, tsa_url: str | None = None) -> bytes:
+    """The report with one more PAdES approval signature, drawn in its next free slot.
+
+    ``name`` is printed as the signer's and must be the certificate's subject
+    (``None``: the subject itself). The file must be a report as ``report``
+    writes it, with nothing but sprintclear's signatures after it: anything
+    else is refused before signing (:mod:`reports.inspection`), so a
+    clinician never signs content planted in the file. With ``tsa_url``, the
+    signature carries an RFC 3161 timestamp from that time-stamping authority
+    (PAdES B-T); without, the signing time is the signer's claim (B-B).
+    Raises :class:`~rules.errors.ReportInputError` (refused) or
+    :class:`~rules.errors.ReportError` (the TSA or pyHanko failed).
+    """
     if signed_at.tzinfo is None or signed_at.utcoffset() is None:
         raise ReportInputError("signed_at must be timezone-aware (UTC)")
     if not signer.not_valid_before <= signed_at <= signer.not_valid_after:
@@ -302,13 +352,14 @@ def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str, meaning: str,
             f"the signing time {signed_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC is outside "
             f"the certificate's validity ({signer.not_valid_before:%Y-%m-%d} to "
             f"{signer.not_valid_after:%Y-%m-%d})")
-    name = _clean(name, "printed name", MAX_NAME_LENGTH)
+    name = printed_name(name, signer)
     meaning = _clean(meaning, "meaning", MAX_MEANING_LENGTH)
     moment = signed_at.astimezone(dt.UTC)
     try:
-        writer = _ReportWriter(pdf, modified_at=moment)
+        writer = ReportWriter(pdf, modified_at=moment)
         reader = writer.prev  # the file as it stands, parsed once for both reading and signing
         record_attachment(reader.root)
+        problems = inspect_before_signing(writer, pdf)
         slot = _free_slot(reader)
         destination = named_destinations(reader.root).get(slot.anchor)
     except PdfContentError as exc:
@@ -317,6 +368,10 @@ def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str, meaning: str,
         raise
     except Exception as exc:  # pyHanko's reader raises PdfReadError and built-in errors
         raise ReportInputError(f"the report cannot be read as a PDF: {exc}") from exc
+    if problems:
+        raise ReportInputError("this file is not a report as `sprintclear report` writes it, "
+                               "with only sprintclear's signatures after it; it was not signed",
+                               problems)
     if destination is None:
         raise ReportInputError(f"the report has no signature slot {slot.number} "
                                f"({slot.anchor})")
@@ -344,11 +399,53 @@ def sign_report(pdf: bytes, signer: ClinicianSigner, *, name: str, meaning: str,
         metadata, signer=signer._signer, stamp_style=style,
         new_field_spec=fields.SigFieldSpec(slot.field_name, on_page=destination.page_index,
                                            box=box),
-        signed_at=moment)
+        signed_at=moment, timestamper=None if tsa_url is None else time_stamper(tsa_url))
     output = io.BytesIO()
+    reserved = signer._reserved_bytes + (TIMESTAMP_RESERVE if tsa_url else 0)
     try:
-        pdf_signer.sign_pdf(writer, output=output, bytes_reserved=signer._reserved_bytes,
+        pdf_signer.sign_pdf(writer, output=output, bytes_reserved=reserved,
                             appearance_text_params={"block": "\n".join(stamp.lines)})
     except Exception as exc:  # pyHanko raises SigningError, PdfWriteError and built-ins
+        if tsa_url is not None and is_timestamp_failure(exc):
+            raise ReportError(f"the time-stamping authority at {tsa_url} gave no timestamp: "
+                              f"{error_cause(exc)}") from exc
         raise ReportError(f"the report could not be signed: {exc}") from exc
     return output.getvalue()
+
+
+TIMESTAMP_RESERVE = 16384
+"""Room for a timestamp token in the signature container (the TSA's certificates and its
+signature; twice the bytes, in hex)."""
+
+
+def time_stamper(url: str) -> Any:
+    """pyHanko's RFC 3161 client for the time-stamping authority at ``url`` (HTTP POST)."""
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    if not url.startswith(("http://", "https://")):
+        raise ReportInputError(f"the time-stamping authority's address must be an http(s) URL, "
+                               f"not {url!r}")
+    return HTTPTimeStamper(url, timeout=15)
+
+
+def is_timestamp_failure(exc: BaseException) -> bool:
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimestampRequestError | OSError) or \
+                type(seen).__module__.startswith("aiohttp"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def error_cause(exc: BaseException) -> str:
+    """The innermost message of a chain of exceptions (the one that says what went wrong)."""
+    messages: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(messages) < 8:
+        if str(seen):
+            messages.append(str(seen))
+        seen = seen.__cause__ or seen.__context__
+    return messages[-1] if messages else type(exc).__name__

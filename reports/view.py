@@ -28,15 +28,19 @@ __all__ = [
     "PHASE_COUNT",
     "KeyMeasure",
     "ReportView",
-    "SignoffView",
+    "StatusInForce",
     "activity_groups",
     "banner_claims",
     "build_view",
     "history_problems",
     "key_measures",
     "ordered_history",
-    "signoff_claims",
+    "page_one_claims",
+    "page_one_contradictions",
     "signoff_problems",
+    "status_in_force",
+    "status_subject",
+    "status_title",
 ]
 
 PHASE_COUNT = 6
@@ -113,47 +117,157 @@ def _signed_clearance(signed_phase: str) -> tuple[bool, bool]:
     return default_protocol().clearance(PHASE_IDS.index(signed_phase) + 1)
 
 
+def _phase_name(phase_id: str) -> str:
+    phase = default_protocol().phase_by_id.get(phase_id)
+    return phase.name if phase is not None else phase_id
+
+
 def signoff_heading(signoff: Mapping[str, Any]) -> str:
-    """``✓ ACCEPTED by Dr. X`` / ``⚠ OVERRIDDEN by Dr. X``: the sign-off's first line."""
+    """``✓ ACCEPTED by Dr. X`` / ``⚠ OVERRIDDEN by Dr. X``: who signed off, and how."""
     mark, word = ("✓", "ACCEPTED") if signoff["action"] == "accept" else ("⚠", "OVERRIDDEN")
     return f"{mark} {word} by {signoff['clinician']}"
 
 
-def signoff_clearance(signoff: Mapping[str, Any]) -> str:
-    """The signed phase and what it clears, worded apart from the banner's own lines."""
-    sprint, play = _signed_clearance(signoff["signed_phase"])
-    return (f"Signed phase {_phase_label(signoff['signed_phase'])} · as signed off: "
-            f"cleared to sprint {'YES' if sprint else 'NO'}, "
-            f"cleared to play {'YES' if play else 'NO'}")
+def _signoff_when(signoff: Mapping[str, Any]) -> str:
+    return str(signoff["signed_at"]).replace("T", " ").replace("Z", " UTC")
 
 
-def signoff_claims(signoff: Mapping[str, Any]) -> tuple[str, str]:
-    """What the first page must print of a recorded sign-off (checked by verification)."""
-    return signoff_heading(signoff), signoff_clearance(signoff)
+# ---- the status in force: what leads wherever a decision is shown ----------------
+
+NOT_SIGNED_OFF = "Recommendation — not signed off"
+"""The first words of an unsigned report's banner, its metadata and every summary of it."""
+IN_FORCE_LABEL = "In force: the clinician's sign-off"
+SIGNED_PREFIX = "Signed: "
+
+
+def _clearance_words(sprint: bool, play: bool) -> str:
+    """``NOT cleared to sprint, NOT cleared to play``: the in-force clearances in words."""
+    return (f"{'cleared' if sprint else 'NOT cleared'} to sprint, "
+            f"{'cleared' if play else 'NOT cleared'} to play")
+
+
+def _recommended_words(sprint: bool, play: bool) -> str:
+    """``cleared to sprint NO, to play NO``: a recommendation's clearances, never ✓/✗ boxes."""
+    return f"cleared to sprint {'YES' if sprint else 'NO'}, to play {'YES' if play else 'NO'}"
 
 
 @dataclass(frozen=True)
-class SignoffView:
-    heading: str
-    overridden: bool
-    when: str
-    clearance: str
-    recommendation: str
+class StatusInForce:
+    """What is in force for a decision: the clinician's signed phase, or a pending recommendation.
+
+    Shapes: ``phase_line`` is the banner's first, biggest line (``Signed: Phase 2
+    of 6 · Loading`` or, unsigned, the recommendation's ``Phase 3 of 6 ·
+    Progressive running``); ``sprint_claim``/``play_claim`` the two clearance
+    boxes (``✗ NOT CLEARED to sprint``); ``summary`` one line for the PDF's
+    Subject, ``verify`` and the commands (guide: "what is in force comes first").
+    """
+
+    signed: bool
+    label: str
+    phase_line: str
+    phase_id: str
+    cleared_to_sprint: bool
+    cleared_to_play: bool
+    sprint_claim: str
+    play_claim: str
+    signoff_heading: str | None
+    signoff_when: str | None
     reason: str | None
+    overridden: bool
+    summary: str
+    """``Signed: phase 2 load — NOT cleared to sprint, NOT cleared to play (override by
+    Dr. X on 2026-03-10 14:20:00 UTC)`` or ``Recommendation — not signed off: phase 3
+    run — NOT cleared to sprint, NOT cleared to play``."""
+    recommendation: str
+    """The rule base's recommendation, labelled as such: ``recommendation of the rule
+    base: phase 3 run — cleared to sprint NO, to play NO`` (``(overridden)`` after an
+    override)."""
+    recommendation_heading: str | None
+    """Under a sign-off: ``Recommendation of the rule base: Phase 3 of 6 · Progressive
+    running`` (the smaller block under the banner)."""
+    recommendation_clearance: str | None
+    """Under a sign-off: ``recommended: cleared to sprint NO, to play NO``."""
 
 
-def _signoff_view(signoff: Mapping[str, Any] | None) -> SignoffView | None:
+def status_in_force(decision: Decision, signoff: Mapping[str, Any] | None) -> StatusInForce:
+    """The status in force of a decision with (or without) its recorded sign-off."""
+    phase = decision.phase
+    recommended = _recommended_words(decision.cleared_to_sprint, decision.cleared_to_play)
     if signoff is None:
-        return None
-    when = str(signoff["signed_at"]).replace("T", " ").replace("Z", " UTC")
-    return SignoffView(
-        heading=signoff_heading(signoff), overridden=signoff["action"] == "override",
-        when=when, clearance=signoff_clearance(signoff),
-        recommendation=("Recommendation of the rule base: "
-                        + _phase_label(signoff["recommended_phase"])
-                        + (" (kept unchanged above; the clinician signed another phase)"
-                           if signoff["action"] == "override" else "")),
-        reason=signoff.get("reason"))
+        sprint, play = decision.cleared_to_sprint, decision.cleared_to_play
+        return StatusInForce(
+            signed=False, label=NOT_SIGNED_OFF, phase_line=phase_claim(decision),
+            phase_id=phase.id, cleared_to_sprint=sprint, cleared_to_play=play,
+            sprint_claim=clearance_claim(sprint, "sprint"),
+            play_claim=clearance_claim(play, "play"),
+            signoff_heading=None, signoff_when=None, reason=None, overridden=False,
+            summary=(f"{NOT_SIGNED_OFF}: phase {phase.number} {phase.id} — "
+                     f"{_clearance_words(sprint, play)}"),
+            recommendation=(f"recommendation of the rule base: phase {phase.number} "
+                            f"{phase.id} — {recommended} (not signed off)"),
+            recommendation_heading=None, recommendation_clearance=None)
+    signed = str(signoff["signed_phase"])
+    number = PHASE_IDS.index(signed) + 1
+    sprint, play = _signed_clearance(signed)
+    overridden = signoff["action"] == "override"
+    how = "override" if overridden else "accepted"
+    when = _signoff_when(signoff)
+    return StatusInForce(
+        signed=True, label=IN_FORCE_LABEL,
+        phase_line=f"{SIGNED_PREFIX}Phase {number} of {PHASE_COUNT} · {_phase_name(signed)}",
+        phase_id=signed, cleared_to_sprint=sprint, cleared_to_play=play,
+        sprint_claim=clearance_claim(sprint, "sprint"),
+        play_claim=clearance_claim(play, "play"),
+        signoff_heading=signoff_heading(signoff), signoff_when=when,
+        reason=signoff.get("reason"), overridden=overridden,
+        summary=(f"{SIGNED_PREFIX}phase {number} {signed} — {_clearance_words(sprint, play)} "
+                 f"({how} by {signoff['clinician']} on {when})"),
+        recommendation=(f"recommendation of the rule base: phase {phase.number} {phase.id} — "
+                        f"{recommended}{' (overridden)' if overridden else ''}"),
+        recommendation_heading=f"Recommendation of the rule base: {phase_claim(decision)}",
+        recommendation_clearance=f"recommended: {recommended}")
+
+
+def status_title(decision: Decision, signoff: Mapping[str, Any] | None) -> str:
+    """The PDF's Title: the status in force, then what the document is and whose."""
+    status = status_in_force(decision, signoff)
+    lead = status.summary.split(" (", 1)[0]
+    return f"{lead} · clearance report {decision.athlete.id}"
+
+
+def status_subject(decision: Decision, signoff: Mapping[str, Any] | None) -> str:
+    """The PDF's Subject: the status in force in full, then the recommendation, labelled."""
+    status = status_in_force(decision, signoff)
+    if not status.signed:
+        return status.summary
+    return f"{status.summary}; {status.recommendation}"
+
+
+def page_one_claims(decision: Decision, signoff: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """What the first page of a report must print (checked by verification)."""
+    status = status_in_force(decision, signoff)
+    claims = [status.label, status.phase_line, status.sprint_claim, status.play_claim]
+    if status.signed:
+        assert status.signoff_heading and status.recommendation_heading
+        assert status.recommendation_clearance
+        claims += [status.signoff_heading, status.recommendation_heading,
+                   status.recommendation_clearance]
+    return tuple(claims)
+
+
+def page_one_contradictions(decision: Decision,
+                            signoff: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """What the first page of a report must never print: the opposite of each claim."""
+    status = status_in_force(decision, signoff)
+    opposite = [clearance_claim(not status.cleared_to_sprint, "sprint"),
+                clearance_claim(not status.cleared_to_play, "play")]
+    if status.signed:
+        opposite += [NOT_SIGNED_OFF, "recommended: " + _recommended_words(
+            not decision.cleared_to_sprint, decision.cleared_to_play), "recommended: " +
+            _recommended_words(decision.cleared_to_sprint, not decision.cleared_to_play)]
+    else:
+        opposite += [IN_FORCE_LABEL, SIGNED_PREFIX + "Phase"]
+    return tuple(opposite)
 
 
 # ---- key measures: the decision's percentages, by test --------------------------
@@ -400,6 +514,7 @@ class ReportView:
     carried_forward: str | None
     missing_screening: str | None
     plan: tuple[Item, ...]
+    plan_heading: str
     holds: tuple[SafetyItem, ...]
     red_flags: tuple[SafetyItem, ...]
     cautions: tuple[SafetyItem, ...]
@@ -413,7 +528,8 @@ class ReportView:
     footer_left: str
     history_count: int
     measures: tuple[KeyMeasure, ...] = field(default=())
-    signoff: SignoffView | None = None
+    status: StatusInForce | None = None
+    subject: str = ""
     activities_heading: str = "Activities by the phase they start at"
     started_from: str = ""
 
@@ -643,7 +759,7 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         cited.update((s, None) for s in sources)
     references = tuple(Citation(short=r.short, citation=r.citation)
                        for r in protocol.sources if r.id in cited)
-    title = f"Return-to-sprint clearance report · {athlete.id}"
+    title = status_title(decision, signoff)
     footer_left = (f"Decision {decision.decision_id} · rule base {rulebase.version[:12]} · "
                    f"protocol {rulebase.protocol} {rulebase.protocol_version}")
     return ReportView(
@@ -666,6 +782,11 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         carried_forward=carried_forward,
         missing_screening=missing_screening,
         plan=_plan_items(decision),
+        plan_heading=("The plan of the recommendation (phase "
+                      f"{_phase_label(decision.phase.id)}; the clinician signed "
+                      f"{_phase_label(signoff['signed_phase'])})"
+                      if signoff is not None and signoff["action"] == "override"
+                      else "The plan"),
         red_flags=red_flags,
         holds=holds,
         cautions=cautions,
@@ -680,6 +801,7 @@ def build_view(decision: Decision, *, record_sha256: str, generated_at: dt.datet
         footer_left=footer_left,
         history_count=history_count,
         measures=tuple(key_measures(decision)),
-        signoff=_signoff_view(signoff),
+        status=status_in_force(decision, signoff),
+        subject=status_subject(decision, signoff),
         started_from=started_from,
     )

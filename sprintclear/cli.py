@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,20 @@ from sprintclear.exits import EXIT_INVALID, EXIT_OK, protocol_or_exit
 @click.version_option(package_name="sprintclear")
 def main() -> None:
     """Return-to-sprint clearance after hamstring or calf muscle injury."""
+    _quiet_libraries()
+
+
+def _quiet_libraries() -> None:
+    """pyHanko logs every failed validation with its traceback; the commands print the reason.
+
+    A command's standard error holds sprintclear's own messages only: the
+    libraries' loggers get a handler that drops their records (a service that
+    configures logging still receives them through the root logger).
+    """
+    for name in ("pyhanko", "pyhanko_certvalidator", "fontTools"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
 
 
 def _inputs(paths: tuple[str, ...]) -> Iterator[tuple[str, str | None, Problem | None]]:
@@ -125,10 +140,11 @@ def protocol_check(path: Path) -> None:
 
 # ---- commands of the other layers, each in its own module ------------------------
 # reports (issue 3): report, sign, verify, demo-pki  → sprintclear/report_cli.py
-from sprintclear.report_cli import demo_pki, report, sign, verify  # noqa: E402
+from sprintclear.report_cli import demo_pki, report, sign, timestamp, verify  # noqa: E402
 
 main.add_command(report)
 main.add_command(sign)
+main.add_command(timestamp)
 main.add_command(verify)
 main.add_command(demo_pki)
 # service (issue 4): serve, keys, audit              → sprintclear/service_cli.py

@@ -1,4 +1,4 @@
-"""``sprintclear report``, ``sign``, ``verify`` and ``demo-pki``: the signed PDF report.
+"""``sprintclear report``, ``sign``, ``timestamp``, ``verify`` and ``demo-pki``: the signed report.
 
 Thin commands over :mod:`reports`. Exit codes as everywhere in the command
 line: 0 done or valid; 1 a report does not verify (every reason printed), or
@@ -21,7 +21,7 @@ from rules.dictionary import PHASE_IDS
 from rules.errors import InvalidAssessment, ReportError, ReportInputError
 from sprintclear.exits import EXIT_CHECK_FAILED, EXIT_OK, fail, protocol_or_exit
 
-__all__ = ["demo_pki", "report", "sign", "verify"]
+__all__ = ["demo_pki", "report", "sign", "timestamp", "verify"]
 
 def _moment(value: str | None, option: str) -> dt.datetime:
     """``--at``: an ISO 8601 time with its offset (``2026-03-10T14:05:00Z``), or now."""
@@ -158,12 +158,14 @@ def report(input_path: Path, output: Path, history_dir: Path | None,
         output.write_bytes(pdf)
     except OSError as exc:
         fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
-    phase = decision.phase
-    click.echo(f"{output}: phase {phase.number} {phase.id} · cleared to sprint "
-               f"{'YES' if decision.cleared_to_sprint else 'NO'} · to play "
-               f"{'YES' if decision.cleared_to_play else 'NO'} · "
-               f"{len(history)} earlier assessment{'s' if len(history) != 1 else ''}")
-    click.echo(f"record SHA-256 {prepared.record.sha256} · decision {decision.decision_id}")
+    from reports.view import status_in_force
+
+    status = status_in_force(decision, prepared.record.signoff)
+    click.echo(f"{output}: {status.summary}")
+    if status.signed:
+        click.echo(f"  {status.recommendation}")
+    click.echo(f"  {len(history)} earlier assessment{'s' if len(history) != 1 else ''} · "
+               f"record SHA-256 {prepared.record.sha256} · decision {decision.decision_id}")
 
 
 def _password(password_file: Path | None) -> bytes | None:
@@ -183,7 +185,9 @@ def _password(password_file: Path | None) -> bytes | None:
               help="The signer's PKCS#12 file (key and certificate).")
 @click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
               help="A file whose first line is the PKCS#12 password (else it is asked for).")
-@click.option("--name", required=True, help="The signer's name as printed on the report.")
+@click.option("--name", default=None,
+              help="The signer's name as printed on the report: the certificate's subject "
+                   "(the default); any other name is refused.")
 @click.option("--meaning", required=True,
               help='What the signature means, e.g. "Reviewed and approved: return-to-sprint '
                    'clearance".')
@@ -191,9 +195,17 @@ def _password(password_file: Path | None) -> bytes | None:
               help="Where to write the signed PDF.")
 @click.option("--at", "at", metavar="TIME",
               help="The signing time, ISO 8601 with zone (default: now, UTC).")
-def sign(report_path: Path, p12_path: Path, password_file: Path | None, name: str,
-         meaning: str, output: Path, at: str | None) -> None:
-    """Sign REPORT.pdf (PAdES B-B) in its next free signature slot."""
+@click.option("--tsa", "tsa_url", metavar="URL",
+              help="A time-stamping authority (RFC 3161, HTTP): the signature carries its "
+                   "timestamp (PAdES B-T).")
+def sign(report_path: Path, p12_path: Path, password_file: Path | None, name: str | None,
+         meaning: str, output: Path, at: str | None, tsa_url: str | None) -> None:
+    """Sign REPORT.pdf (PAdES B-B, or B-T with --tsa) in its next free signature slot.
+
+    A file that is not a report as `sprintclear report` writes it, or that was
+    changed after it was written or signed, is refused (exit 2, every problem
+    named).
+    """
     from reports import ClinicianSigner, sign_report
 
     signed_at = _moment(at, "--at")
@@ -201,7 +213,8 @@ def sign(report_path: Path, p12_path: Path, password_file: Path | None, name: st
     p12 = _read_bytes(p12_path, "PKCS#12 file")
     try:
         signer = ClinicianSigner.from_pkcs12(p12, _password(password_file))
-        signed = sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at)
+        signed = sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at,
+                             tsa_url=tsa_url)
     except ReportInputError as exc:
         fail(f"{report_path}: {exc.summary}", exc.problems)
     except ReportError as exc:
@@ -210,22 +223,93 @@ def sign(report_path: Path, p12_path: Path, password_file: Path | None, name: st
         output.write_bytes(signed)
     except OSError as exc:
         fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
-    click.echo(f"{output}: signed by {' '.join(name.split())} (certificate {signer.subject}, "
+    printed = " ".join(name.split()) if name else signer.subject
+    click.echo(f"{output}: {_status_line(signed)}")
+    click.echo(f"  signed by {printed} (certificate {signer.subject}, "
                f"issued by {signer.issuer}) at "
-               f"{signed_at.strftime('%Y-%m-%d %H:%M:%S')} UTC")
+               f"{signed_at.strftime('%Y-%m-%d %H:%M:%S')} UTC"
+               + (f", time-stamped by {tsa_url} (PAdES B-T)" if tsa_url else " (PAdES B-B)"))
+
+
+@click.command("timestamp")
+@click.argument("report_path", metavar="REPORT.pdf",
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--tsa", "tsa_url", required=True, metavar="URL",
+              help="The time-stamping authority (RFC 3161, HTTP).")
+@click.option("--trust", "trust_paths", required=True, multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="The root of the signers' certificates (PEM or DER); repeat for several.")
+@click.option("--trust-tsa", "tsa_paths", required=True, multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="The root of the time-stamping authority's certificate; repeat for several.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the time-stamped PDF.")
+def timestamp(report_path: Path, tsa_url: str, trust_paths: tuple[Path, ...],
+              tsa_paths: tuple[Path, ...], output: Path) -> None:
+    """Add the validation data and a document timestamp to a signed REPORT.pdf (PAdES B-LTA).
+
+    The timestamp proves the report and its signatures existed at the
+    authority's time, so they can be verified after the signers' certificates
+    expire. Run it again before the authority's own certificate expires.
+    """
+    from reports.timestamping import timestamp_report
+
+    pdf = _read_bytes(report_path, "report")
+    roots = [_read_bytes(path, "trust root") for path in trust_paths]
+    authorities = [_read_bytes(path, "time-stamping authority root") for path in tsa_paths]
+    try:
+        stamped = timestamp_report(pdf, tsa_url=tsa_url, trust_roots=roots,
+                                   tsa_roots=authorities, at=_moment(None, "--at"))
+    except ReportInputError as exc:
+        fail(f"{report_path}: {exc.summary}", exc.problems)
+    except ReportError as exc:
+        fail(f"{report_path}: {exc}", code=EXIT_CHECK_FAILED)
+    try:
+        output.write_bytes(stamped)
+    except OSError as exc:
+        fail(f"{output}: cannot be written: {exc.strerror or exc}", code=EXIT_CHECK_FAILED)
+    click.echo(f"{output}: {_status_line(stamped)}")
+    click.echo(f"  validation data and a document timestamp by {tsa_url} added (PAdES B-LTA)")
+
+
+def _status_line(pdf: bytes) -> str:
+    """The status in force the report prints, for the summary of a command that wrote it."""
+    from reports.pdf_reading import PdfContentError, read_record
+    from reports.view import status_in_force
+
+    try:
+        record = read_record(pdf)
+        return status_in_force(record.decision(), record.signoff).summary
+    except (PdfContentError, ValueError, KeyError, TypeError):
+        return "(the report's record cannot be read)"
+
+
+def _signature_line(index: int, signature: Any) -> str:
+    mark = "✓" if signature.ok else "✗"
+    if signature.kind == "document timestamp":
+        return (f"  {mark} {index} ({signature.field}): document timestamp by "
+                f"{signature.signer}, issued by {signature.issuer} · "
+                f"{signature.signed_at or '(no time)'}"
+                + (" (trusted)" if signature.timestamp else " (not trusted)")
+                + f" · covers the {signature.coverage}")
+    when = (f"signed {signature.signed_at or '(no time)'} (the signer's clock)"
+            + (f", time-stamped {signature.timestamp} by {signature.timestamp_by} (trusted)"
+               if signature.timestamp else ""))
+    return (f"  {mark} signature {index} ({signature.field}): "
+            f"{signature.printed_name or '(no printed name)'} · certificate "
+            f"{signature.signer}, issued by {signature.issuer} · {when} · covers "
+            f"the {signature.coverage}")
 
 
 def _verification_text(path: Path, result: Any) -> str:
     lines = [f"{path}: {'VALID' if result.valid else 'INVALID'}"]
+    if result.status is not None:
+        lines.append(f"  in force: {result.status.summary}"
+                     + ("" if result.valid else " (as the report claims; it does not verify)"))
     for reason in result.reasons:
         lines.append(f"  ✗ {reason}")
     for index, signature in enumerate(result.signatures, 1):
-        mark = "✓" if signature.ok else "✗"
-        lines.append(f"  {mark} signature {index} ({signature.field}): "
-                     f"{signature.printed_name or '(no printed name)'} · certificate "
-                     f"{signature.signer}, issued by {signature.issuer} · signed "
-                     f"{signature.signed_at or '(no time)'} (the signer's clock) · covers "
-                     f"the {signature.coverage}")
+        lines.append(_signature_line(index, signature))
         if signature.meaning:
             lines.append(f"      meaning: {signature.meaning}")
     if result.record_sha256:
@@ -234,11 +318,10 @@ def _verification_text(path: Path, result: Any) -> str:
         lines.append(f"  record SHA-256 {result.record_sha256} ({printed})")
     decision = result.decision
     if decision is not None:
+        recommendation = (f" · {result.status.recommendation}" if result.status is not None
+                          else "")
         lines.append(f"  decision {decision.decision_id}: {decision.athlete.id}, assessment "
-                     f"{decision.assessment.date} · phase {decision.phase.number} "
-                     f"{decision.phase.id} · cleared to sprint "
-                     f"{'YES' if decision.cleared_to_sprint else 'NO'} · to play "
-                     f"{'YES' if decision.cleared_to_play else 'NO'}")
+                     f"{decision.assessment.date}{recommendation}")
     if result.decision_check == "same":
         lines.append(f"  rules: decided again under rule base {result.current_rulebase_version}"
                      ": the same decision")
@@ -253,22 +336,29 @@ def _verification_text(path: Path, result: Any) -> str:
 @click.option("--trust", "trust_paths", required=True, multiple=True,
               type=click.Path(path_type=Path, dir_okay=False),
               help="A trusted root certificate (PEM or DER); repeat for several.")
+@click.option("--trust-tsa", "tsa_paths", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="A trusted time-stamping authority's root (PEM or DER): its timestamps "
+                   "give trusted time (PAdES B-T, B-LTA); repeat for several.")
 @click.option("--json", "as_json", is_flag=True, help="The result as one JSON object.")
 @click.option("--require-current", is_flag=True,
               help="Invalid when the report was decided under another rule base version.")
 @click.option("--at-signing-time", is_flag=True,
-              help="Check certificates at the signer's claimed signing time instead of now "
-                   "(an archived report whose certificate has since expired). The time is the "
-                   "signer's claim, not a trusted timestamp; the output says so.")
-def verify(report_path: Path, trust_paths: tuple[Path, ...], as_json: bool,
-           require_current: bool, at_signing_time: bool) -> None:
+              help="Check the certificate of a signature without a trusted timestamp at the "
+                   "signer's claimed signing time instead of now (an archived report whose "
+                   "certificate has since expired). The time is the signer's claim, not a "
+                   "trusted timestamp; the output says so.")
+def verify(report_path: Path, trust_paths: tuple[Path, ...], tsa_paths: tuple[Path, ...],
+           as_json: bool, require_current: bool, at_signing_time: bool) -> None:
     """Check REPORT.pdf: signatures, embedded record, footer hash, and the rules' decision."""
     from reports import verify_report
 
     pdf = _read_bytes(report_path, "report")
     roots = [_read_bytes(path, "trust root") for path in trust_paths]
+    authorities = [_read_bytes(path, "time-stamping authority root") for path in tsa_paths]
     try:
-        result = verify_report(pdf, trust_roots=roots, require_current_rulebase=require_current,
+        result = verify_report(pdf, trust_roots=roots, tsa_roots=authorities,
+                               require_current_rulebase=require_current,
                                at_signing_time=at_signing_time)
     except ReportInputError as exc:
         fail(exc.summary, exc.problems)

@@ -93,7 +93,7 @@ def test_the_served_report_prints_the_override_on_its_first_page(
                                          capture_output=True, text=True, check=True
                                          ).stdout.split())
     assert "OVERRIDDEN by test clinician" in first_page
-    assert "cleared to sprint NO" in first_page
+    assert "Signed: Phase 3 of 6 · Progressive running (run) ✗ NOT CLEARED to sprint" in first_page
     assert "Hesitant on the bend" in first_page
 
 

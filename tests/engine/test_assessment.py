@@ -6,11 +6,13 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import INVALID_CASES, REMOVE, hamstring_play, varied
 
-from engine import parse_assessment, parse_assessment_json
+from engine import evaluator_for, parse_assessment, parse_assessment_json
 from engine.assessment import assessment_model
-from rules.dictionary import INPUT_FIELDS
+from rules.dictionary import FIELDS_BY_PATH, INPUT_FIELDS, FieldKind
 from rules.errors import InvalidAssessment
 
 
@@ -136,3 +138,29 @@ def test_text_fields_keep_accents_and_symbols() -> None:
     name = "Liam O'Connell–Ñúñez"
     assessment = parse_assessment(varied(hamstring_play(), {"athlete.name": name}))
     assert assessment.document["athlete"]["name"] == name
+
+
+_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([1e-33, 5e-324, -0.0, 1e308, 10**19, 0.1 + 0.2]))
+_NUMERIC_FIELDS = [f.path for f in INPUT_FIELDS
+                   if f.kind in (FieldKind.INTEGER, FieldKind.NUMBER, FieldKind.BILATERAL)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.sampled_from(_NUMERIC_FIELDS), value=_NUMBERS, other=_NUMBERS)
+def test_no_number_of_any_size_crashes(path: str, value: Any, other: Any) -> None:
+    """Section 7: any JSON number in any numeric field is refused (naming the field) or
+    decided; never an exception of another kind."""
+    spec = FIELDS_BY_PATH[path]
+    given_value = (value, other) if spec.kind is FieldKind.BILATERAL else value
+    document = varied(hamstring_play(), {path: given_value})
+    text = json.dumps(document)  # inf and nan as JSON's extensions, as a careless client sends
+    try:
+        decision = evaluator_for().decision_text(text)
+    except InvalidAssessment as exc:
+        assert all(p.field.startswith(path) or p.field == "<input>" for p in exc.problems), \
+            exc.problems
+    else:
+        assert json.loads(decision)["phase"]["number"] in range(1, 7)

@@ -7,6 +7,9 @@ reason, were only in the signature's meaning string, which PDF viewers hide
 in a panel. An insurer reading the pages saw a clearance the clinician had
 not given. The first page must print the override, the signed phase and what
 it clears, in the PDF text itself.
+
+Issue 9 went further: the signed phase now leads the banner (the status in
+force), and the recommendation follows it, labelled as the rule base's.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ def test_the_first_page_prints_the_override_the_clinician_signed(tmp_path: Path)
                                 capture_output=True, text=True, check=True).stdout
     words = " ".join(first_page.split())
     assert "OVERRIDDEN by Dr. S. Adeyemi" in words
-    assert "Signed phase 3 run · as signed off: cleared to sprint NO, cleared to play NO" in words
+    assert "Signed: Phase 3 of 6 · Progressive running (run) ✗ NOT CLEARED to sprint ✗ NOT " \
+        "CLEARED to play" in words
     assert "Calf cramped in the last session" in words
-    assert "RULE BASE" in words and "RECOMMENDATION" in words  # the banner is labelled as such
+    # the recommendation follows, labelled, and its clearance is not drawn as a ✓ box
+    assert words.index("Signed: Phase 3") < words.index("Recommendation of the rule base: Phase")
+    assert "recommended: cleared to sprint YES, to play NO" in words
+    assert "✓ CLEARED to sprint" not in words

@@ -27,6 +27,7 @@ from support import example_files
 from engine import decide, parse_assessment
 from engine.decision import Decision
 from reports import ClinicianSigner, DemoPki, make_demo_pki, render_report_pdf, sign_report
+from reports.pki import DemoTsa, LoopbackTsa, make_demo_tsa
 
 CLOCK = dt.datetime(2026, 3, 10, 14, 5, tzinfo=dt.UTC)
 SIGNED_AT = dt.datetime(2026, 3, 10, 14, 21, 7, tzinfo=dt.UTC)
@@ -208,16 +209,64 @@ def other_signer(other_pki: DemoPki) -> ClinicianSigner:
 
 @pytest.fixture(scope="session")
 def sign(signer: ClinicianSigner) -> Any:
-    """``sign(pdf, signer=..., name=..., meaning=..., signed_at=...)`` with the test defaults."""
-    def signed(pdf: bytes, signer: ClinicianSigner = signer, *, name: str = "Dr. Test Clinician",
+    """``sign(pdf, signer=..., name=..., meaning=..., signed_at=...)`` with the test defaults
+    (the printed name is the certificate's unless given)."""
+    def signed(pdf: bytes, signer: ClinicianSigner = signer, *, name: str | None = None,
+               meaning: str = MEANING, signed_at: dt.datetime = SIGNED_AT,
+               tsa_url: str | None = None) -> bytes:
+        return sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at,
+                           tsa_url=tsa_url)
+    return signed
+
+
+@pytest.fixture(scope="session")
+def sign_anyway(signer: ClinicianSigner) -> Any:
+    """``sign`` as a forger's tool would: without sprintclear's inspection of the file.
+
+    Signing refuses a tampered report; these tests need the tampered file signed
+    (by someone who holds a trusted key and patched the tool) to show that
+    verification catches it too.
+    """
+    import reports.signing
+
+    def signed(pdf: bytes, signer: ClinicianSigner = signer, *, name: str | None = None,
                meaning: str = MEANING, signed_at: dt.datetime = SIGNED_AT) -> bytes:
-        return sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reports.signing, "inspect_before_signing", lambda writer, pdf: [])
+            return sign_report(pdf, signer, name=name, meaning=meaning, signed_at=signed_at)
     return signed
 
 
 @pytest.fixture(scope="session")
 def trust(pki: DemoPki) -> list[bytes]:
     return [pki.ca_certificate.read_bytes()]
+
+
+@pytest.fixture(scope="session")
+def demo_tsa(tmp_path_factory: pytest.TempPathFactory) -> DemoTsa:
+    """A demo time-stamping authority whose root the tests trust."""
+    return make_demo_tsa(tmp_path_factory.mktemp("tsa"), now=PKI_START)
+
+
+@pytest.fixture(scope="session")
+def tsa(demo_tsa: DemoTsa) -> Iterator[LoopbackTsa]:
+    """That authority answering RFC 3161 requests on 127.0.0.1 (started by the tests)."""
+    with LoopbackTsa(demo_tsa) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tsa_roots(demo_tsa: DemoTsa) -> list[bytes]:
+    return [demo_tsa.root_certificate.read_bytes()]
+
+
+@pytest.fixture(scope="session")
+def rogue_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackTsa]:
+    """A time-stamping authority nobody trusts, also on 127.0.0.1."""
+    authority = make_demo_tsa(tmp_path_factory.mktemp("rogue-tsa"), name="Rogue TSA",
+                              now=PKI_START)
+    with LoopbackTsa(authority) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

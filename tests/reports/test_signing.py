@@ -197,8 +197,8 @@ def test_a_pdf_that_is_not_a_report_is_refused(signer: ClinicianSigner) -> None:
     """A PDF without the embedded record has nothing to approve: refused before signing."""
     other = HTML(string="<p>Not a report</p>").write_pdf()
     with pytest.raises(ReportInputError, match="not a sprintclear report"):
-        sign_report(other, signer, name="Dr. Test", meaning="x",
+        sign_report(other, signer, meaning="x",
                     signed_at=dt.datetime(2026, 3, 10, tzinfo=dt.UTC))
     with pytest.raises(ReportInputError, match="cannot be read as a PDF"):
-        sign_report(b"%PDF-1.7 broken", signer, name="Dr. Test", meaning="x",
+        sign_report(b"%PDF-1.7 broken", signer, meaning="x",
                     signed_at=dt.datetime(2026, 3, 10, tzinfo=dt.UTC))

@@ -26,15 +26,20 @@ def _signoff(flare: Any, **changes: Any) -> ReportSignoff:
 
 def test_an_override_is_printed_under_the_unchanged_recommendation(flare: Any,
                                                                   clock: dt.datetime) -> None:
-    """An override prints who, when, the signed phase, what it clears and why — and the
-    rule base's recommendation stays as decided."""
+    """An override leads the banner with the signed phase and what it clears, who overrode
+    it and why; the rule base's recommendation follows, unchanged and labelled as such."""
     html = render_report_html(flare.decision, flare.assessment, generated_at=clock,
                               signoff=_signoff(flare))
-    assert "Recommendation of the rule base" in html
-    assert "Phase 3 of 6 · Progressive running" in html
-    assert "sign-off: ⚠ OVERRIDDEN by Dr. Test Clinician" in html
-    assert "Signed phase 2 load · as signed off: cleared to sprint NO, cleared to play NO" in html
-    assert "one more week at load" in html
+    banner = html.split('id="decision">', 1)[1].split("</section>", 1)[0]
+    assert "In force: the clinician&#39;s sign-off" in banner  # HTML-escaped
+    assert "Signed: Phase 2 of 6 · Early loading and walk–jog" in banner
+    assert "✗ NOT CLEARED to sprint" in banner and "✗ NOT CLEARED to play" in banner
+    assert "⚠ OVERRIDDEN by Dr. Test Clinician" in banner
+    assert "one more week at load" in banner
+    after = html.split('id="recommendation">', 1)[1].split("</section>", 1)[0]
+    assert "Recommendation of the rule base: Phase 3 of 6 · Progressive running" in after
+    assert "recommended: cleared to sprint NO, to play NO" in after
+    assert html.index('id="decision"') < html.index('id="recommendation"')
 
 
 def test_an_acceptance_signs_the_recommended_phase(flare: Any, clock: dt.datetime) -> None:
@@ -91,17 +96,22 @@ def test_a_signed_report_with_a_signoff_verifies(flare: Any, clock: dt.datetime,
 
 
 def test_a_recorded_signoff_the_page_does_not_show_is_invalid(flare: Any, clock: dt.datetime,
-                                                             sign: Any,
+                                                             sign: Any, sign_anyway: Any,
                                                              trust: list[bytes]) -> None:
-    """A record claiming an override while the pages print none (consistent hash) is caught."""
+    """A record claiming an override while the pages print none (consistent hash): signing
+    refuses it, and verification of such a file signed anyway names the missing sign-off."""
     with_signoff = prepare_report(flare.decision, flare.assessment, generated_at=clock,
                                   signoff=_signoff(flare))
     without = prepare_report(flare.decision, flare.assessment, generated_at=clock)
     html = without.html.replace(without.record.sha256, with_signoff.record.sha256)
-    forged = dataclasses.replace(with_signoff, html=html)
-    result = verify_report(sign(html_to_pdf(forged)), trust_roots=trust)
+    forged = html_to_pdf(dataclasses.replace(with_signoff, html=html))
+    with pytest.raises(ReportInputError) as refused:
+        sign(forged)
+    assert any("In force: the clinician's sign-off" in p for p in refused.value.problems)
+    result = verify_report(sign_anyway(forged), trust_roots=trust)
     assert not result.valid
-    assert any("sign-off" in reason for reason in result.reasons)
+    assert any("the first page does not show “⚠ OVERRIDDEN by Dr. Test Clinician”" in reason
+               for reason in result.reasons)
 
 
 def test_record_reads_its_signoff(flare: Any, clock: dt.datetime) -> None:

@@ -178,25 +178,35 @@ def test_an_attachment_swapped_after_signing_makes_it_invalid(
 
 
 def test_an_attachment_swapped_before_signing_does_not_match_the_footer(
-        flare: Any, examples: dict[str, Any], sign: Any, trust: list[bytes]) -> None:
-    """A record from another report, signed anyway: its hash is not the one printed."""
+        flare: Any, examples: dict[str, Any], sign: Any, sign_anyway: Any,
+        trust: list[bytes]) -> None:
+    """A record from another report: signing refuses it, and signed anyway its hash is not the
+    one printed."""
     other = examples["hamstring-winger-cleared-to-sprint"].pdf
     with pikepdf.open(io.BytesIO(other)) as document:
         data = document.attachments["sprintclear-record.json"].get_file().read_bytes()
-    result = verify_report(sign(with_record_bytes(flare.pdf, data)), trust_roots=trust)
+    swapped = with_record_bytes(flare.pdf, data)
+    with pytest.raises(ReportInputError):
+        sign(swapped)
+    result = verify_report(sign_anyway(swapped), trust_roots=trust)
     assert not result.valid
     assert any("printed in the footer" in reason for reason in result.reasons)
 
 
 def test_a_swap_between_two_signatures_is_caught(signed_flare: bytes, trust: list[bytes],
                                                  other_pki: Any, other_signer: Any,
-                                                 sign: Any, examples: dict[str, Any]) -> None:
-    """A record swapped before the countersignature: the first signature sees the change."""
+                                                 sign: Any, sign_anyway: Any,
+                                                 examples: dict[str, Any]) -> None:
+    """A record swapped before the countersignature: the countersigner's tool refuses it, and
+    countersigned anyway, the first signature sees the change."""
     other = examples["calf-soleus-distance-runner-early-loading"].pdf
     with pikepdf.open(io.BytesIO(other)) as document:
         data = document.attachments["sprintclear-record.json"].get_file().read_bytes()
-    both = sign(swapped_record(signed_flare, data), other_signer, name="Dr. Team Physician",
-                signed_at=dt.datetime(2026, 3, 11, 8, 0, tzinfo=dt.UTC))
+    swapped = swapped_record(signed_flare, data)
+    with pytest.raises(ReportInputError):
+        sign(swapped, other_signer)
+    both = sign_anyway(swapped, other_signer,
+                       signed_at=dt.datetime(2026, 3, 11, 8, 0, tzinfo=dt.UTC))
     result = verify_report(both, trust_roots=[*trust, other_pki.ca_certificate.read_bytes()])
     assert not result.valid
     assert any("signature 1" in reason for reason in result.reasons)
@@ -253,11 +263,16 @@ def test_a_decision_the_rules_do_not_make_is_invalid(flare: Any, clock: dt.datet
 
 
 def test_a_page_that_contradicts_its_record_is_invalid(flare: Any, clock: dt.datetime,
-                                                       sign: Any, trust: list[bytes]) -> None:
-    """A banner edited to say CLEARED while the record says not cleared is caught."""
+                                                       sign: Any, sign_anyway: Any,
+                                                       trust: list[bytes]) -> None:
+    """A banner edited to say CLEARED while the record says not cleared: signing refuses it,
+    and signed anyway, verification catches it."""
     def edit(markup: str) -> str:
         return markup.replace("✗ NOT CLEARED to sprint", "✓ CLEARED to sprint")
-    result = verify_report(sign(forged(flare, clock, html=edit)), trust_roots=trust)
+    tampered = forged(flare, clock, html=edit)
+    with pytest.raises(ReportInputError):
+        sign(tampered)
+    result = verify_report(sign_anyway(tampered), trust_roots=trust)
     assert not result.valid
     assert any("first page" in reason for reason in result.reasons)
 
@@ -365,7 +380,8 @@ def test_an_expired_certificate_can_be_checked_at_the_signing_time(
     roots = [old.ca_certificate.read_bytes()]
     now = verify_report(signed, trust_roots=roots)
     assert not now.valid
-    assert any("not valid now" in reason for reason in now.reasons)
+    expired = f"checked now: certificate expired on {signer.not_valid_after:%Y-%m-%d}"
+    assert any(expired in reason for reason in now.reasons), now.reasons
     then = verify_report(signed, trust_roots=roots, at_signing_time=True)
     assert then.valid, then.reasons
     assert any("2012-06-01T09:00:00Z" in note and "not a trusted timestamp" in note

@@ -69,10 +69,12 @@ def test_demo_pki_writes_the_root_the_key_and_its_password(tmp_path: Path) -> No
 
 
 def test_report_writes_the_pdf_and_says_the_decision(demo: dict[str, Path]) -> None:
-    """The report command prints the phase, the clearances and the record hash."""
+    """The report command leads with the status (here a recommendation not signed off)."""
     result = _run("report", FLARE, "-o", demo["root"] / "again.pdf", "--at", AT)
     assert result.exit_code == 0, result.output
-    assert "phase 3 run · cleared to sprint NO · to play NO" in result.stdout
+    assert result.stdout.startswith(
+        f"{demo['root'] / 'again.pdf'}: Recommendation — not signed off: phase 3 run — "
+        "NOT cleared to sprint, NOT cleared to play\n")
     assert (demo["root"] / "again.pdf").read_bytes() == demo["report"].read_bytes()
     assert "record SHA-256 " in result.stdout
 
@@ -206,8 +208,7 @@ def test_a_countersignature_goes_in_the_second_slot(demo: dict[str, Path],
     """Signing a signed report adds the second signature; both verify; a third is refused."""
     shutil.copy(demo["signed"], tmp_path / "signed.pdf")
     args = ("--p12", demo["pki"] / "clinician.p12", "--password-file",
-            demo["pki"] / "clinician.password", "--name", "Dr. Team Physician",
-            "--meaning", "Countersigned")
+            demo["pki"] / "clinician.password", "--meaning", "Countersigned")
     assert _run("sign", tmp_path / "signed.pdf", *args, "-o", tmp_path / "two.pdf"
                 ).exit_code == 0
     result = _run("verify", tmp_path / "two.pdf", "--trust", demo["ca"])
@@ -236,8 +237,12 @@ def test_report_prints_an_override_and_refuses_one_without_a_reason(demo: dict[s
                   "--reason", "Pain again this morning; stay at load", "--clinician",
                   "Dr. Lena Brandt")
     assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(
+        f"{out}: Signed: phase 2 load — NOT cleared to sprint, NOT cleared to play (override "
+        "by Dr. Lena Brandt on 2026-03-10 14:05:00 UTC)\n  recommendation of the rule base: "
+        "phase 3 run — cleared to sprint NO, to play NO (overridden)\n")
     text = _pdftotext(out)
-    assert "OVERRIDDEN by Dr. Lena Brandt" in text and "Signed phase 2 load" in text
+    assert "OVERRIDDEN by Dr. Lena Brandt" in text and "Signed: Phase 2 of 6" in text
     missing = _run("report", FLARE, "-o", demo["root"] / "x.pdf", "--at", AT, "--override",
                    "load", "--clinician", "Dr. Lena Brandt")
     assert missing.exit_code == 2 and "reason" in missing.stderr
