@@ -162,6 +162,10 @@ def test_an_override_shows_the_signed_phase_and_its_clearance(service: Service,
     assert "✓ CLEARED to sprint" in page.text.replace(status, "")
     assert "overridden by the clinician, not in force" in page.text
     assert "For the signed phase 3 · run" in page.text
+    plan = page.by_id("plan").text  # the plan is the recommendation's, and says so
+    assert plan.startswith("The plan of the recommendation")
+    assert ("For the recommended phase 4 · sprint, not for the signed phase 3 · run"
+            in plan.replace(" ,", ","))
     signed_table = page.text.split("For the signed phase", 1)[1].split("</table>", 1)[0]
     sprint_row = next(row for row in signed_table.split("<tr") if "4 sprint" in row)
     assert "not yet" in sprint_row  # the signed phase (run) does not allow sprinting
