@@ -17,10 +17,12 @@ from importlib import metadata
 
 from fastapi import FastAPI
 
+from api.cds import routes as cds_routes
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
 from api.reporting import ReportService
 from api.routes import assessments, athletes, audit, decisions, evaluate, health, injuries, keys
+from api.routes import fhir as fhir_routes
 from api.routes import rules as rules_routes
 from api.settings import Settings
 from api.store import Store, utc_now
@@ -53,6 +55,8 @@ TAGS = [
     {"name": "audit", "description": "The audit trail and its verification"},
     {"name": "keys", "description": "API keys (admin)"},
     {"name": "health", "description": "Liveness"},
+    {"name": "cds-hooks", "description": "CDS Hooks 2.0: discovery, patient-view, feedback "
+                                         "(authenticated by the EHR's JWT)"},
 ]
 
 
@@ -87,7 +91,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.state.evaluator = evaluator
     app.state.reports = reports
     for module in (health, evaluate, rules_routes, athletes, injuries, assessments, decisions,
-                   audit, keys):
+                   audit, keys, fhir_routes, cds_routes):
         app.include_router(module.router)
     install_error_handlers(app, pages=install_web(app, settings, clock))
     install_openapi(app)

@@ -566,6 +566,31 @@ class Store:
                                   "record_sha256": audit.record_sha256(row)})
             return _report_info(row)
 
+    # ---- CDS Hooks feedback (issue 12; belongs in the audit module after the split) ----
+
+    def record_cds_feedback(self, actor: Principal, items: list[tuple[str, dict[str, Any]]]
+                            ) -> list[AuditEntry]:
+        """Record what a clinician did with CDS Hooks cards (accepted or overridden) in the
+        audit trail: one entry per card, action ``cds.feedback``, subject
+        ``cds-card/<card uuid>``, all in one transaction (all or none).
+
+        It is feedback only: nothing is signed off and no record is written besides the
+        entries (a sign-off needs the phase and the signed act: :meth:`sign_off`).
+        """
+        at = stamp(self.now())
+        entries = []
+        with self.database.writing() as session:
+            for card, details in items:
+                row = audit.append(session, at=at, actor=actor, action="cds.feedback",
+                                   subject=f"cds-card/{card}", details=details)
+                entries.append(AuditEntry(
+                    seq=row.seq, at=row.at, actor={"key": row.actor_key_id,
+                                                   "name": row.actor_name,
+                                                   "role": row.actor_role},
+                    action=row.action, subject=row.subject, details=_json_or_text(row.details),
+                    prev_hash=row.prev_hash, hash=row.hash))
+        return entries
+
     # ---- audit and replay -------------------------------------------------------------
 
     def verify_audit(self) -> audit.AuditVerification:
