@@ -104,7 +104,7 @@ LATERALITY: Final[dict[str, str]] = {"left": "7771000", "right": "24028007"}
 HL7_CODES: Final[dict[str, frozenset[str]]] = {
     SIGNATURE_TYPE: frozenset({"1.2.840.10065.1.12.1.5"}),
     PROVENANCE_AGENT_TYPE: frozenset({"verifier"}),
-    OBSERVATION_CATEGORY: frozenset({"exam"}),
+    OBSERVATION_CATEGORY: frozenset({"exam", "social-history"}),
     CONDITION_CLINICAL: frozenset({"active"}),
     CONDITION_CATEGORY: frozenset({"problem-list-item"}),
 }

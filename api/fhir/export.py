@@ -7,7 +7,8 @@ clinician's sign-off and the signed report, and returns a ``Bundle`` of type
 
 ==================  ===========================================================================
 Patient             the athlete: ``identifier`` in the sprintclear athlete-id system; ``name``
-                    only when ``include_name`` (the caller may see it)
+                    (and the sport and position Observations) only when ``include_name``
+                    (the caller may see who the athlete is)
 Condition           the injury: ``code`` muscle injury of the region, ``bodySite`` the muscle
                     (or region) and the laterality (SNOMED CT), ``stage`` the BAMIC grade and
                     site, ``onsetDateTime`` the injury date, the mechanism as an extension
@@ -164,10 +165,11 @@ def _observation(measure: MeasureCode, value: Any, *, patient: str, condition: s
             extra["performer"] = [Reference(display=value["by"])]
     if measure.kind is not FieldKind.REVIEW and assessor:
         extra["performer"] = [Reference(display=assessor)]
+    category = (Coding(system=codes.OBSERVATION_CATEGORY, code="social-history",
+                       display="Social History") if measure.path.startswith("athlete.")
+                else Coding(system=codes.OBSERVATION_CATEGORY, code="exam", display="Exam"))
     return Observation(
-        status="final",
-        category=[CodeableConcept(coding=[Coding(system=codes.OBSERVATION_CATEGORY,
-                                                 code="exam", display="Exam")])],
+        status="final", category=[CodeableConcept(coding=[category])],
         code=_measure_code(measure), subject=Reference(reference=patient),
         focus=[Reference(reference=condition)], effectiveDateTime=effective, **extra)
 
@@ -437,6 +439,8 @@ def decision_bundle(decision: Mapping[str, Any], document: Mapping[str, Any], *,
                               _provenance(signoff, guidance=guidance, care_plan=care_plan)))
     for path, url in observations.items():
         group, name = path.split(".", 1)
+        if group == "athlete" and not include_name:
+            continue  # sport and position identify the athlete as a name does
         value: Any = document[group][name]
         if path == "previous.phase":
             value = document["previous"]["phase"]
