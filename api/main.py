@@ -55,8 +55,6 @@ TAGS = [
     {"name": "audit", "description": "The audit trail and its verification"},
     {"name": "keys", "description": "API keys (admin)"},
     {"name": "health", "description": "Liveness"},
-    {"name": "cds-hooks", "description": "CDS Hooks 2.0: discovery, patient-view, feedback "
-                                         "(authenticated by the EHR's JWT)"},
 ]
 
 

@@ -40,7 +40,9 @@ from api.fhir.importing import assessment_from_resources
 from api.store import Principal
 from rules.errors import InvalidAssessment, InvalidInput, NotFound, Problem
 
-router = APIRouter(tags=["cds-hooks"])
+# Not in the OpenAPI document: an EHR finds the service by CDS Hooks discovery, and the
+# request and card shapes are the CDS Hooks 2.0 specification's.
+router = APIRouter(tags=["cds-hooks"], include_in_schema=False)
 
 _HOOK = f"/cds-services/{SERVICE_ID}"
 

@@ -42,6 +42,7 @@ ENDPOINTS: list[tuple[str, str, set[str], Any, int]] = [
     ("GET", "/v1/decisions/{decision}", {C, A, INS}, None, 200),
     ("POST", "/v1/decisions/{decision}/signoff", {C}, {"action": "accept"}, 201),
     ("GET", "/v1/decisions/{signed}/report.pdf", {C, A, INS}, None, 200),
+    ("GET", "/v1/decisions/{signed}/fhir", {C, A, INS}, None, 200),
     ("GET", "/v1/audit/verify", {A}, None, 200),
     ("GET", "/v1/audit/entries", {A}, None, 200),
     ("GET", "/v1/keys", {ADMIN}, None, 200),
