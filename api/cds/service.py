@@ -31,6 +31,7 @@ from typing import Any, Literal
 import httpx
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.resource import Resource
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.fhir import codes
@@ -78,32 +79,32 @@ class FhirAuthorization(_Open):
 
 
 class HookContext(_Open):
-    userId: str | None = None  # noqa: N815 - the CDS Hooks name
-    patientId: str = Field(min_length=1, max_length=64)  # noqa: N815
+    userId: str | None = None
+    patientId: str = Field(min_length=1, max_length=64)
 
 
 class HookRequest(_Open):
     """A CDS Hooks 2.0 request for ``patient-view`` (fields as the specification names them)."""
 
     hook: Literal["patient-view"]
-    hookInstance: str  # noqa: N815
-    fhirServer: str | None = None  # noqa: N815
-    fhirAuthorization: FhirAuthorization | None = None  # noqa: N815
+    hookInstance: str
+    fhirServer: str | None = None
+    fhirAuthorization: FhirAuthorization | None = None
     context: HookContext
     prefetch: dict[str, Any] | None = None
 
 
 class OverrideReason(_Open):
     reason: dict[str, Any] | None = None
-    userComment: str | None = Field(default=None, max_length=2000)  # noqa: N815
+    userComment: str | None = Field(default=None, max_length=2000)
 
 
 class FeedbackItem(_Open):
     card: str = Field(min_length=1, max_length=64)
     outcome: Literal["accepted", "overridden"]
-    acceptedSuggestions: list[dict[str, Any]] | None = None  # noqa: N815
-    overrideReason: OverrideReason | None = None  # noqa: N815
-    outcomeTimestamp: str = Field(min_length=1, max_length=40)  # noqa: N815
+    acceptedSuggestions: list[dict[str, Any]] | None = None
+    overrideReason: OverrideReason | None = None
+    outcomeTimestamp: str = Field(min_length=1, max_length=40)
 
 
 class FeedbackRequest(_Open):
@@ -139,23 +140,28 @@ def _resources(value: Any, key: str) -> list[Located]:
     if isinstance(resource, Bundle):
         located = []
         for index, entry in enumerate(resource.entry or []):
-            if entry.resource is not None:
+            if isinstance(entry.resource, Resource):
                 inner = entry.resource
                 name = inner.get_resource_type()
                 label = f"{name}/{inner.id}" if inner.id else f"prefetch.{key}.entry[{index}]"
                 if name != "OperationOutcome":
                     located.append(Located(inner, label))
         return located
+    if not isinstance(resource, Resource):  # pragma: no cover - every model is a Resource
+        raise InvalidAssessment("the prefetch is not FHIR", [
+            Problem(f"prefetch.{key}", "fhir_model", "must be a FHIR resource or Bundle")])
     name = resource.get_resource_type()
     return [Located(resource, f"{name}/{resource.id}" if resource.id else f"prefetch.{key}")]
 
 
 def _fetch(client: httpx.Client, base: str, query: str, token: str) -> Any:
     """GET one query from the EHR's FHIR server; a searchset's pages are joined."""
-    url = f"{base.rstrip('/')}/{query}"
+    url: str | None = f"{base.rstrip('/')}/{query}"
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
     first: dict[str, Any] | None = None
     for _ in range(_MAX_PAGES):
+        if url is None:
+            break
         response = client.get(url, headers=headers)
         response.raise_for_status()
         page = response.json()
@@ -164,9 +170,8 @@ def _fetch(client: httpx.Client, base: str, query: str, token: str) -> Any:
         elif isinstance(page, dict):
             first.setdefault("entry", []).extend(page.get("entry") or [])
         links = page.get("link") or [] if isinstance(page, dict) else []
-        url = next((link.get("url") for link in links if link.get("relation") == "next"), None)
-        if not url:
-            break
+        url = next((str(link["url"]) for link in links
+                    if link.get("relation") == "next" and link.get("url")), None)
     return first
 
 

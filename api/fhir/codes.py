@@ -267,7 +267,8 @@ def code_system() -> CodeSystem:
 
 @cache
 def _declared() -> dict[str, str]:
-    return {concept.code: concept.display or "" for concept in code_system().concept or []}
+    return {concept.code: concept.display or "" for concept in code_system().concept or []
+            if concept.code}
 
 
 def declared_code(code: str) -> bool:

@@ -109,6 +109,12 @@ def _concept(code: str, text: str | None = None) -> CodeableConcept:
     return CodeableConcept(coding=[coding], text=text or coding.display)
 
 
+def _as_written(value: str) -> Any:
+    """A FHIR date, dateTime, instant or base64Binary as its JSON text: the models parse it
+    (their type hints say ``datetime``/``bytes``, what they hold once parsed)."""
+    return value
+
+
 def _decimal(value: Any) -> Decimal:
     return to_decimal(value)
 
@@ -171,7 +177,8 @@ def _observation(measure: MeasureCode, value: Any, *, patient: str, condition: s
     return Observation(
         status="final", category=[CodeableConcept(coding=[category])],
         code=_measure_code(measure), subject=Reference(reference=patient),
-        focus=[Reference(reference=condition)], effectiveDateTime=effective, **extra)
+        focus=[Reference(reference=condition)], effectiveDateTime=_as_written(effective),
+        **extra)
 
 
 def _patient(document: Mapping[str, Any], include_name: bool) -> Patient:
@@ -377,7 +384,7 @@ def _provenance(signoff: Signoff, *, guidance: str, care_plan: str) -> Provenanc
         extension=[Extension(url=codes.SIGNED_PHASE_EXTENSION,
                              valueCoding=_sc(f"phase.{signoff.signed_phase}"))],
         target=[Reference(reference=guidance), Reference(reference=care_plan)],
-        recorded=signoff.signed_at, activity=_concept(action),
+        recorded=_as_written(signoff.signed_at), activity=_concept(action),
         reason=[CodeableConcept(text=signoff.reason)] if signoff.reason else None,
         agent=[ProvenanceAgent(type=CodeableConcept(coding=[Coding(
             system=codes.PROVENANCE_AGENT_TYPE, code="verifier", display="Verifier")]),
@@ -385,17 +392,17 @@ def _provenance(signoff: Signoff, *, guidance: str, care_plan: str) -> Provenanc
         signature=[Signature(type=[Coding(system=codes.SIGNATURE_TYPE,
                                           code="1.2.840.10065.1.12.1.5",
                                           display="Verification Signature")],
-                             when=signoff.signed_at, who=clinician)])
+                             when=_as_written(signoff.signed_at), who=clinician)])
 
 
 def _document(report: SignedReport, *, patient: str, guidance: str) -> DocumentReference:
     return DocumentReference(
         status="current", docStatus="final", type=_concept("report.signed"),
         identifier=[Identifier(system=codes.REPORT_SHA256_SYSTEM, value=report.sha256)],
-        subject=Reference(reference=patient), date=report.created_at,
+        subject=Reference(reference=patient), date=_as_written(report.created_at),
         content=[DocumentReferenceContent(attachment=Attachment(
             contentType="application/pdf", url=report.url, size=report.size,
-            hash=report.sha1_base64, title="Signed clearance report"))],
+            hash=_as_written(report.sha1_base64), title="Signed clearance report"))],
         context=DocumentReferenceContext(related=[Reference(reference=guidance)]))
 
 
@@ -447,7 +454,7 @@ def decision_bundle(decision: Mapping[str, Any], document: Mapping[str, Any], *,
         observation = _observation(MEASURES[path], value, patient=patient,
                                    condition=condition, date=date, assessor=assessor)
         if path == "previous.phase":
-            observation.effectiveDateTime = document["previous"]["date"]
+            observation.effectiveDateTime = _as_written(document["previous"]["date"])
         entries.append(_entry(url, observation))
     entries.append(_entry(guidance, _guidance(decision, protocol, patient=patient,
                                               observations=observations, signoff=signoff)))

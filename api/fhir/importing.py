@@ -138,8 +138,9 @@ def _date(value: Any) -> dt.date | None:
 
 
 def _measure_of(observation: Observation) -> MeasureCode | None:
-    methods = [code for system, code in _codings(observation.method)
-               if system == codes.CODE_SYSTEM_URL] or [None]
+    methods: list[str | None] = [code for system, code in _codings(observation.method)
+                                 if system == codes.CODE_SYSTEM_URL]
+    methods = methods or [None]
     for system, code in _codings(observation.code):
         for method in methods:
             measure = MEASURE_BY_KEY.get((system, code, method))
@@ -250,7 +251,8 @@ def _patient(patients: Sequence[Located], problems: _Problems) -> dict[str, Any]
     assert isinstance(patient, Patient)
     athlete: dict[str, Any] = {"id": athlete_id}
     for name in patient.name or []:
-        text = name.text or " ".join([*(name.given or []), name.family or ""]).strip()
+        parts = [*(given for given in name.given or [] if given), name.family or ""]
+        text = name.text or " ".join(parts).strip()
         if text:
             athlete["name"] = text
             break

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import jwt
@@ -138,9 +138,10 @@ def test_a_red_flag_is_a_critical_card(client: TestClient, ehr: Ehr) -> None:
 def test_the_decision_page_is_linked_when_the_store_holds_the_assessment(
         client: TestClient, ehr: Ehr, store: Store) -> None:
     """The same assessment stored: each card links to its decision page."""
+    from fhir_support import evaluator, example_document
+
     from api.store import Principal
     from engine.assessment import parse_assessment
-    from fhir_support import evaluator, example_document
 
     clinician = Principal(key_id=None, name="test", role="clinician")
     document = example_document(WINGER)
@@ -198,10 +199,10 @@ def test_without_prefetch_or_fhir_server_the_service_asks_for_what_it_needs(
 
 
 class _FhirServer(BaseHTTPRequestHandler):
-    record: dict[str, Any] = {}
-    seen: list[tuple[str, str | None]] = []
+    record: ClassVar[dict[str, Any]] = {}
+    seen: ClassVar[list[tuple[str, str | None]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.seen.append((self.path, self.headers.get("Authorization")))
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             self._send(401, {"resourceType": "OperationOutcome"})
