@@ -61,6 +61,8 @@ __all__ = [
     "code_system",
     "code_system_text",
     "declared_code",
+    "display",
+    "mapping_table",
 ]
 
 CANONICAL_BASE: Final = "https://sprintclear.org/fhir"
@@ -279,6 +281,33 @@ def declared_code(code: str) -> bool:
 def display(code: str) -> str:
     """The display of a declared sprintclear code (KeyError for an undeclared one)."""
     return _declared()[code]
+
+
+def mapping_table() -> str:
+    """The README's table of :data:`MEASURES`: measure → Observation code → method → value
+    and its UCUM unit (Markdown; a test keeps the README's copy equal to it)."""
+    rows = ["| measure | Observation code | method | value (UCUM unit) |", "|---|---|---|---|"]
+    for m in MEASURES.values():
+        code = f"LOINC `{m.code}`" if m.system == LOINC else f"sprintclear `{m.code}`"
+        method = f"`{m.method}`" if m.method else ""
+        if m.kind is FieldKind.BILATERAL:
+            value = f"components `injured`, `uninjured` (`{m.unit}`), `lsi` (`%`)"
+        elif m.kind is FieldKind.BOOLEAN:
+            value = "valueBoolean"
+        elif m.kind is FieldKind.TEXT:
+            value = "valueString"
+        elif m.path == "previous.phase":
+            value = ("valueCodeableConcept (`phase.…`, with `effectiveDateTime` = "
+                     "`previous.date`)")
+        elif m.kind is FieldKind.CHOICE:
+            value = "valueCodeableConcept (`profile.…`)"
+        elif m.kind is FieldKind.REVIEW:
+            value = ("valueCodeableConcept (`management.…`), `effectiveDateTime` = review "
+                     "date, `performer` = by")
+        else:
+            value = f"valueQuantity (`{m.unit}`)"
+        rows.append(f"| `{m.path}` | {code} | {method} | {value} |")
+    return "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the shipped file

@@ -196,3 +196,12 @@ def test_an_assessment_of_another_decision_is_refused() -> None:
         decision_bundle(decision, example_document("hamstring-red-flag-increasing-swelling-refer"),
                         protocol=default_protocol())
     assert caught.value.problems[0].field == "input_sha256"
+
+
+def test_the_readme_mapping_table_is_the_measure_table() -> None:
+    """The README's table for clinic IT (measure → code → unit) is generated from MEASURES."""
+    from support import REPO
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    after = readme[readme.index("<!-- fhir-mapping-table -->"):]
+    assert codes.mapping_table() in after
