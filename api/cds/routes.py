@@ -34,6 +34,8 @@ from api.cds.service import (
     gather_resources,
     parse_feedback,
     parse_hook_request,
+    previous_problems,
+    signed_on_record,
 )
 from api.deps import EvaluatorDep, RawBody, SettingsDep, StoreDep
 from api.fhir.importing import assessment_from_resources
@@ -96,6 +98,17 @@ def discovery() -> dict[str, Any]:
     return DISCOVERY
 
 
+def _on_record(store: Any, document: dict[str, Any]) -> dict[str, str] | None:
+    athlete_id = (document.get("athlete") or {}).get("id")
+    if not athlete_id:
+        return None
+    try:
+        timeline = store.timeline(athlete_id)
+    except NotFound:
+        return None
+    return signed_on_record(timeline, document)
+
+
 def _link(request: Request, store: Any, decision: dict[str, Any]) -> CardLink | None:
     """The decision page when the store holds this very assessment, else the athlete's page."""
     athlete_id = decision["athlete"]["id"]
@@ -127,7 +140,11 @@ def patient_view(request: Request, client: ClientDep, raw: RawBody, store: Store
                  "message": f"needed: {query}"} for key, query in exc.needed.items()]},
             "prefetch": exc.needed})
     try:
-        decision = evaluator.decide_data(assessment_from_resources(located, strict=False))
+        document = assessment_from_resources(located, strict=False)
+        problems = previous_problems(document, _on_record(store, document))
+        if problems:
+            raise InvalidAssessment("the signed phase is not the one on record", problems)
+        decision = evaluator.decide_data(document)
     except InvalidAssessment as exc:
         return {"cards": error_cards(list(exc.problems), hook_instance=hook.hookInstance)}
     answer = cards(decision, link=_link(request, store, decision))

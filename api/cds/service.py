@@ -8,7 +8,10 @@ token; without either the service cannot decide and :class:`DataUnavailable` nam
 queries it needs (HTTP 412, as CDS Hooks says).
 
 The resources become an assessment with :func:`api.fhir.importing.assessment_from_resources`
-(the import's code, lenient: resources that are not sprintclear's are skipped), the
+(the import's code, lenient: resources that are not sprintclear's are skipped). When
+sprintclear's own store knows the injury episode, its last sign-off is the signed phase
+(``previous``, protocol section 2.1), and a different one from the record system is
+refused; otherwise the record system's ``previous.phase`` Observation counts. The
 evaluator decides, and :func:`cards` turns the decision into cards: first what is in force
 (the signed phase, when the EHR has a ``previous.phase`` Observation) and the
 recommendation, cleared or not (``info``, or ``warning`` when not cleared to sprint); each
@@ -36,10 +39,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.fhir import codes
 from api.fhir.importing import Located
+from api.store.records import Timeline
 from rules.errors import InvalidAssessment, InvalidInput, Problem
 
 __all__ = ["DISCOVERY", "PREFETCH", "SERVICE_ID", "CardRegistry", "DataUnavailable",
-           "FeedbackRequest", "HookRequest", "cards", "error_cards", "gather_resources"]
+           "FeedbackRequest", "HookRequest", "cards", "error_cards", "gather_resources",
+           "previous_problems", "signed_on_record"]
 
 SERVICE_ID = "sprintclear-rts"
 PREFETCH: dict[str, str] = {
@@ -302,6 +307,50 @@ def cards(decision: Mapping[str, Any], *, link: CardLink | None) -> list[dict[st
                             summary=f"{caution['id']}: {caution['message']}",
                             detail=caution["message"], link=link, source=source))
     return result
+
+
+def signed_on_record(timeline: Timeline, document: Mapping[str, Any]) -> dict[str, str] | None:
+    """The last signed phase of this injury episode in sprintclear's own records (protocol
+    section 2.1): the latest sign-off of another, not superseded assessment of the same
+    injury (region, side, date) dated on or before this one, as ``{"phase", "date"}``."""
+    injury = document.get("injury") or {}
+    day = (document.get("assessment") or {}).get("date")
+    if day is None:
+        return None
+    signed: list[tuple[str, str, str]] = []
+    for episode in timeline.injuries:
+        known = episode.injury
+        if (known.region, known.side, known.date) != (
+                injury.get("region"), injury.get("side"), injury.get("date")):
+            continue
+        for entry in episode.assessments:
+            if (entry.signoff is not None and entry.superseded_by is None
+                    and entry.assessment_date <= day):
+                signed.append((entry.assessment_date, entry.created_at,
+                               entry.signoff.signed_phase))
+    if not signed:
+        return None
+    date, _, phase = max(signed)
+    return {"phase": phase, "date": date}
+
+
+def previous_problems(document: dict[str, Any], recorded: dict[str, str] | None
+                      ) -> list[Problem]:
+    """Put sprintclear's own signed phase in ``document`` (section 2.1: the service fills
+    ``previous`` from its records); a different one from the record system is a problem."""
+    if recorded is None:
+        return []
+    given = document.get("previous")
+    if given is None:
+        document["previous"] = dict(recorded)
+        return []
+    if given != recorded:
+        return [Problem("previous.phase", "signed_phase",
+                        f"the record system gives {given.get('phase')} signed for "
+                        f"{given.get('date')}, sprintclear's sign-offs {recorded['phase']} "
+                        f"for {recorded['date']}: the signed phase must be the one on record "
+                        f"(protocol section 2.1)")]
+    return []
 
 
 def error_cards(problems: list[Problem], *, hook_instance: str) -> list[dict[str, Any]]:

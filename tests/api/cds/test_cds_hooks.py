@@ -17,12 +17,13 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
-from fhir_support import entries, example_bundle
+from fhir_support import entries, evaluator, example_bundle, example_document
 
 from api.cds.service import PREFETCH
 from api.main import create_app
 from api.settings import Settings
-from api.store import Store
+from api.store import Principal, Store
+from engine.assessment import parse_assessment
 
 HOOK = "/cds-services/sprintclear-rts"
 AUDIENCE = f"http://testserver{HOOK}"
@@ -155,6 +156,55 @@ def test_the_decision_page_is_linked_when_the_store_holds_the_assessment(
                         headers=ehr.headers()).json()["cards"]
     assert cards[0]["links"] == [{"label": "Decision page", "type": "absolute",
                                   "url": f"http://testserver/decisions/{stored.id}"}]
+
+
+def _signed_visit_on_record(store: Store) -> None:
+    """The winger's visit of 2026-03-10 stored in sprintclear and accepted (at run)."""
+    clinician = Principal(key_id=None, name="test", role="clinician")
+    document = example_document(WINGER)
+    document["assessment"]["date"] = "2026-03-10"
+    del document["previous"]
+    store.create_athlete(clinician, athlete_id="FC-23")
+    injury = store.create_injury(clinician, "FC-23", region="hamstring", side="right",
+                                 date="2026-02-10")
+    assessment = parse_assessment(document)
+    stored = store.record_assessment(clinician, injury.id, assessment, evaluator().decide(
+        assessment, evaluated_at=store.now()))
+    assert stored.summary.phase.id == "run"
+    store.sign_off(clinician, stored.id, action="accept")
+
+
+def _previous_observation(record: dict[str, Any]) -> dict[str, Any]:
+    return next(e["resource"] for e in record["observations"]["entry"]
+                if e["resource"]["code"]["coding"][0]["code"] == "previous.phase")
+
+
+def test_the_signed_phase_on_record_is_sprintclears(client: TestClient, ehr: Ehr,
+                                                    store: Store) -> None:
+    """The record system sends no signed phase: sprintclear's own sign-off of the episode
+    is the one in force (section 2.1), and the decision is that of the example."""
+    _signed_visit_on_record(store)
+    record = _record(WINGER)
+    record["observations"]["entry"] = [e for e in record["observations"]["entry"]
+                                       if e["resource"].get("id") != _previous_observation(
+                                           record)["id"]]
+    cards = client.post(HOOK, json=_request(record), headers=ehr.headers()).json()["cards"]
+    assert cards[0]["detail"].startswith("In force: run, signed for the assessment of "
+                                         "2026-03-10.")
+    assert cards[0]["summary"] == "Recommendation: Return to sprint — cleared to sprint"
+
+
+def test_a_signed_phase_that_differs_from_the_record_is_refused(client: TestClient, ehr: Ehr,
+                                                                store: Store) -> None:
+    """The record system claims train was signed; sprintclear's sign-offs say run: no
+    decision, a warning card naming previous.phase."""
+    _signed_visit_on_record(store)
+    record = _record(WINGER)
+    _previous_observation(record)["valueCodeableConcept"]["coding"][0]["code"] = "phase.train"
+    cards = client.post(HOOK, json=_request(record), headers=ehr.headers()).json()["cards"]
+    assert len(cards) == 1 and cards[0]["indicator"] == "warning"
+    assert "previous.phase: the record system gives train signed for 2026-03-10, " \
+           "sprintclear's sign-offs run for 2026-03-10" in cards[0]["detail"]
 
 
 @pytest.mark.parametrize("case", ["none", "other key", "audience", "expired", "hmac",
