@@ -72,6 +72,7 @@ from api.fhir import codes
 from api.fhir.codes import MEASURES, MeasureCode
 from api.store.records import Signoff
 from engine.assessment import parse_assessment
+from engine.decision import FORMAT
 from engine.measures import limb_symmetry_index, to_decimal
 from rules.dictionary import FieldKind
 from rules.errors import InvalidInput, Problem
@@ -418,9 +419,17 @@ def decision_bundle(decision: Mapping[str, Any], document: Mapping[str, Any], *,
                     report: SignedReport | None = None, include_name: bool = True) -> Bundle:
     """The decision and its assessment as a FHIR transaction Bundle (see the module).
 
-    ``document`` is the canonical assessment (or any valid one: it is parsed again and its
-    SHA-256 must be the decision's ``input_sha256``). Raises ``InvalidInput`` otherwise.
+    ``decision`` is a decision of format ``sprintclear-decision/2`` (section 8);
+    ``document`` its assessment (section 7; it is parsed again, and its SHA-256 must be the
+    decision's ``input_sha256``). Raises ``InvalidInput`` naming ``format`` or
+    ``input_sha256`` otherwise, ``InvalidAssessment`` for an invalid document.
     """
+    if decision.get("format") != FORMAT:
+        raise InvalidInput("the decision cannot be exported to FHIR", [
+            Problem("format", "decision_format",
+                    f"is {decision.get('format') or 'sprintclear-decision/1'}: the FHIR export "
+                    f"maps {FORMAT} decisions (protocol 2027.1); earlier decisions stay "
+                    f"readable as JSON and in their signed reports")])
     assessment = parse_assessment(dict(document))
     if assessment.input_sha256 != decision.get("input_sha256"):
         raise InvalidInput("the assessment is not the one this decision was made from", [

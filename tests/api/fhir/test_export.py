@@ -205,3 +205,12 @@ def test_the_readme_mapping_table_is_the_measure_table() -> None:
     readme = (REPO / "README.md").read_text("utf-8")
     after = readme[readme.index("<!-- fhir-mapping-table -->"):]
     assert codes.mapping_table() in after
+
+
+def test_a_decision_of_the_earlier_format_is_refused() -> None:
+    """A 2026.1 decision (format 1) is not mapped: refused naming its format."""
+    document = example_document("hamstring-winger-cleared-to-sprint")
+    decision = {**decision_of(document), "format": "sprintclear-decision/1"}
+    with pytest.raises(InvalidInput) as caught:
+        decision_bundle(decision, document, protocol=default_protocol())
+    assert caught.value.problems[0].field == "format"
