@@ -89,7 +89,7 @@ def parse_bundle(text: str | bytes) -> list[Located]:
         bundle = Bundle.model_validate_json(text)
     except ValidationError as exc:
         raise InvalidAssessment("the file is not a valid FHIR R4 Bundle", [
-            Problem("Bundle." + ".".join(str(p) for p in error["loc"]), "fhir_model",
+            Problem(".".join(["Bundle", *(str(p) for p in error["loc"])]), "fhir_model",
                     str(error["msg"])) for error in exc.errors(include_url=False)[:20]]) from exc
     except ValueError as exc:
         raise InvalidAssessment("the file is not a valid FHIR R4 Bundle", [
