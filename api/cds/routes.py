@@ -178,5 +178,8 @@ def feedback(request: Request, client: ClientDep, raw: RawBody, store: StoreDep
             "kind": "feedback (not a sign-off)"}))
     actor = Principal(key_id=None, name=f"CDS client {client.subject} ({client.issuer})",
                       role="cds_client")
+    if "\\u0000" in json.dumps([actor.name, items]):  # no database keeps a NUL in text
+        raise InvalidInput("the CDS Hooks feedback is not valid", [
+            Problem("feedback", "nul", "must not contain NUL characters")])
     entries = store.record_cds_feedback(actor, items)
     return {"recorded": [entry.seq for entry in entries]}

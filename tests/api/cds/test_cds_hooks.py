@@ -379,6 +379,19 @@ def test_invalid_feedback_writes_nothing(client: TestClient, ehr: Ehr, store: St
     assert len(store.audit_entries()) == before
 
 
+def test_feedback_with_a_nul_character_is_refused(client: TestClient, ehr: Ehr,
+                                                  store: Store) -> None:
+    """A NUL in a comment: 422, nothing written (no database keeps it in text)."""
+    before = len(store.audit_entries())
+    response = client.post(f"{HOOK}/feedback",
+                           headers=ehr.headers(aud=f"http://testserver{HOOK}/feedback"),
+                           json={"feedback": [{"card": "a", "outcome": "overridden",
+                                               "overrideReason": {"userComment": "a\u0000b"},
+                                               "outcomeTimestamp": "x"}]})
+    assert response.status_code == 422
+    assert len(store.audit_entries()) == before
+
+
 def test_without_configured_keys_the_service_is_503(store: Store, ehr: Ehr) -> None:
     """No SPRINTCLEAR_CDS_JWKS_FILE: the hook cannot trust anyone and says so."""
     app = create_app(Settings(database_url="sqlite:////nonexistent/unused.sqlite3",
