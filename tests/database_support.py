@@ -4,9 +4,10 @@ SQLite always; PostgreSQL too, at ``SPRINTCLEAR_TEST_DATABASE_URL`` when that
 is set (``.ci/run`` sets it; then a server that cannot be reached fails the
 tests), otherwise at :data:`DEFAULT_TEST_DATABASE_URL` when a quick probe
 reaches it (the PostgreSQL tests are skipped, saying why, when it does not).
-``SPRINTCLEAR_TEST_DATABASE_URL=`` (empty) runs SQLite only. A PostgreSQL database here is a schema of its own on
-that server, created for the test (or session) and dropped at its end, so no
-test depends on what an earlier run left there, and none leaves anything.
+``SPRINTCLEAR_TEST_DATABASE_URL=`` (empty) runs SQLite only. A PostgreSQL
+database here is a schema of its own on that server, created for the test (or
+session) and dropped at its end, so no test depends on what an earlier run
+left there, and none leaves anything.
 """
 
 from __future__ import annotations
