@@ -2,8 +2,8 @@
 
 The server runs two worker processes, and clinicians write to it from several
 threads at once, so the audit chain is also shown intact under writers in
-different processes. SQLite always; PostgreSQL too when
-``SPRINTCLEAR_TEST_DATABASE_URL`` is set.
+different processes. SQLite always; PostgreSQL too when there is one
+(``tests/database_support.py``).
 """
 
 from __future__ import annotations
