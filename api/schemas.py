@@ -53,7 +53,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 # the data dictionary's rules for athlete.id and athlete.name (one definition for both).
 _ID, _NAME = FIELDS_BY_PATH["athlete.id"], FIELDS_BY_PATH["athlete.name"]
 AthleteId = Annotated[str, StringConstraints(min_length=_ID.min_length, max_length=_ID.max_length,
-                                             pattern=SINGLE_LINE_TEXT)]
+                                             pattern=_ID.pattern)]
 NameText = Annotated[str, StringConstraints(min_length=1, max_length=_NAME.max_length,
                                             pattern=SINGLE_LINE_TEXT, strip_whitespace=True)]
 # The choices of the data dictionary, defined once there as Literal types.
@@ -218,6 +218,9 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     kind = str(error["type"])
     rule = _RULES.get(kind, "date" if kind.startswith("date") else kind)
     if kind == "string_pattern_mismatch":
+        if error.get("ctx", {}).get("pattern") == _ID.pattern:
+            return Problem(path, "pattern", f"must be {_ID.pattern_text} "
+                                            f"(got {json.dumps(error.get('input'))[:60]})")
         return Problem(path, "text", SINGLE_LINE_TEXT_PROBLEM)
     if rule == "required":
         message = "is required"

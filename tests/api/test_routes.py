@@ -434,6 +434,9 @@ def test_bad_query_parameters_are_422(service: Service) -> None:
     ({"id": "FC\t23"}, "id"),
     ({"id": "FC-23\n"}, "id"),
     ({"id": "x" * 65}, "id"),
+    ({"id": "FC/23"}, "id"),       # stored but unreachable at /v1/athletes/{id}
+    ({"id": "FC-23 "}, "id"),
+    ({"id": "FC-\u0100"}, "id"),  # outside Latin-1: the Location header could not be written
     ({"id": "FC-23", "name": "Jonas\nBerg"}, "name"),
 ])
 def test_an_athlete_id_or_name_an_assessment_could_not_carry_is_refused(
