@@ -154,6 +154,12 @@ main.add_command(serve)
 main.add_command(keys)
 main.add_command(audit)
 
+# the input (issue 10): fields, schema                → sprintclear/input_cli.py
+from sprintclear.input_cli import fields, schema  # noqa: E402
+
+main.add_command(fields)
+main.add_command(schema)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
