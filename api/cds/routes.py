@@ -38,6 +38,7 @@ from api.cds.service import (
     signed_on_record,
 )
 from api.deps import EvaluatorDep, RawBody, SettingsDep, StoreDep
+from api.errors import problem_details
 from api.fhir.importing import assessment_from_resources
 from api.store import Principal
 from rules.errors import InvalidAssessment, InvalidInput, NotFound, Problem
@@ -134,11 +135,13 @@ def patient_view(request: Request, client: ClientDep, raw: RawBody, store: Store
     try:
         located = gather_resources(hook, transport=_transport(request))
     except DataUnavailable as exc:
-        return JSONResponse(status_code=412, content={
-            "error": {"message": exc.message, "fields": [
-                {"field": f"prefetch.{key}", "rule": "required",
-                 "message": f"needed: {query}"} for key, query in exc.needed.items()]},
-            "prefetch": exc.needed})
+        # a problem details object (as every error of the service), with the prefetch
+        # templates filled for this patient as an extension member
+        details = problem_details(412, exc.message, [
+            Problem(f"prefetch.{key}", "required", f"needed: {query}")
+            for key, query in exc.needed.items()]).marshal()
+        return JSONResponse(status_code=412, media_type="application/problem+json",
+                            content={**details, "prefetch": exc.needed})
     try:
         document = assessment_from_resources(located, strict=False)
         problems = previous_problems(document, _on_record(store, document))

@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import load_example, varied
+from support import load_example, problem, varied
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -107,7 +107,7 @@ def test_every_role_at_every_endpoint(service: Service, report_signing: None, me
     for who, headers, expected in refusals:
         response = _call(service, method, path, body, ids, headers)
         assert response.status_code == expected, (who, response.text)
-        assert response.json()["error"]["message"], who
+        assert problem(response)["detail"], who
     assert service.store.count("audit_entries") == entries
     for role in sorted(allowed):
         response = _call(service, method, path, body, ids, service.as_(role))

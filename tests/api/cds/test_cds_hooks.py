@@ -243,6 +243,9 @@ def test_without_prefetch_or_fhir_server_the_service_asks_for_what_it_needs(
     """412 naming each prefetch query it needs, for this patient."""
     response = client.post(HOOK, json=_request(None), headers=ehr.headers())
     assert response.status_code == 412
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["fields"][0] == {"field": "prefetch.patient", "rule": "required",
+                                            "message": "needed: Patient/FC-23"}
     needed = response.json()["prefetch"]
     assert set(needed) == set(PREFETCH)
     assert needed["patient"] == "Patient/FC-23"
