@@ -29,7 +29,9 @@ DocumentReference   (when a signed report exists) the PDF: URL, size, SHA-1 (FHI
 ==================  ===========================================================================
 
 Entry ``fullUrl``s are ``urn:uuid:`` UUIDs derived from the decision id, so the same
-decision always gives the same Bundle. A decision and an assessment that do not belong
+decision always gives the same Bundle; each resource that has identifiers carries its UUID
+as one (``urn:ietf:rfc:3986``) and is created with ``ifNoneExist``, so a Bundle sent twice
+creates nothing twice. A decision and an assessment that do not belong
 together (different ``input_sha256``) are refused with :class:`rules.errors.InvalidInput`.
 """
 
@@ -39,7 +41,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.attachment import Attachment
@@ -407,11 +409,23 @@ def _document(report: SignedReport, *, patient: str, guidance: str) -> DocumentR
         context=DocumentReferenceContext(related=[Reference(reference=guidance)]))
 
 
+_URI: Final = "urn:ietf:rfc:3986"
+
+
 def _entry(url: str, resource: Resource, request: BundleEntryRequest | None = None
            ) -> BundleEntry:
+    """An entry; a resource with identifiers also carries its ``urn:uuid`` as one and is
+    created only if none has it (``ifNoneExist``), so sending the Bundle again duplicates
+    nothing (a Provenance has no identifier: it is created each time)."""
     kind = resource.get_resource_type()
-    return BundleEntry(fullUrl=url, resource=resource,
-                       request=request or BundleEntryRequest(method="POST", url=kind))
+    if request is None:
+        request = BundleEntryRequest(method="POST", url=kind)
+        if "identifier" in type(resource).model_fields:
+            current = getattr(resource, "identifier", None) or []
+            resource.identifier = [*current, Identifier(system=_URI, value=url)]  # type: ignore[attr-defined]
+            request = BundleEntryRequest(method="POST", url=kind,
+                                         ifNoneExist=f"identifier={_URI}|{url}")
+    return BundleEntry(fullUrl=url, resource=resource, request=request)
 
 
 def decision_bundle(decision: Mapping[str, Any], document: Mapping[str, Any], *,

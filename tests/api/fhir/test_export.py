@@ -214,3 +214,18 @@ def test_a_decision_of_the_earlier_format_is_refused() -> None:
     with pytest.raises(InvalidInput) as caught:
         decision_bundle(decision, document, protocol=default_protocol())
     assert caught.value.problems[0].field == "format"
+
+
+def test_sending_the_bundle_twice_creates_nothing_twice() -> None:
+    """Each resource with identifiers carries its urn:uuid as one and is created only if none
+    has it; the Patient is a conditional update on the athlete id."""
+    bundle = example_bundle("hamstring-winger-cleared-to-sprint", signed="accept", report=True)
+    for entry in bundle["entry"]:
+        resource, request = entry["resource"], entry["request"]
+        if resource["resourceType"] == "Patient":
+            assert request["method"] == "PUT"
+            assert request["url"].startswith("Patient?identifier=")
+        elif resource["resourceType"] != "Provenance":
+            assert {"system": "urn:ietf:rfc:3986", "value": entry["fullUrl"]} in resource[
+                "identifier"]
+            assert request["ifNoneExist"] == f"identifier=urn:ietf:rfc:3986|{entry['fullUrl']}"
