@@ -229,3 +229,23 @@ def test_sending_the_bundle_twice_creates_nothing_twice() -> None:
             assert {"system": "urn:ietf:rfc:3986", "value": entry["fullUrl"]} in resource[
                 "identifier"]
             assert request["ifNoneExist"] == f"identifier=urn:ietf:rfc:3986|{entry['fullUrl']}"
+
+
+def test_a_clinics_own_activity_is_named_not_coded() -> None:
+    """An activity a clinic's protocol adds is not in the shipped CodeSystem: the CarePlan
+    names it in text, and every code of the Bundle is still declared."""
+    from engine.decide import evaluator_for
+    from rules.loading import default_protocol_text, parse_protocol
+
+    data = json.loads(default_protocol_text())
+    data["activities"].append({"id": "aqua_jogging", "name": "Aqua jogging",
+                               "from_phase": "protect", "region": "both",
+                               "sources": ["S003"]})
+    protocol = parse_protocol(json.dumps(data))
+    document = example_document("hamstring-winger-cleared-to-sprint")
+    decision = evaluator_for(protocol).decide_data(document)
+    bundle = json.loads(decision_bundle(decision, document, protocol=protocol)
+                        .model_dump_json(exclude_none=True))
+    details = [a["detail"] for a in entries(bundle, "CarePlan")[0]["activity"]]
+    assert {"text": "Aqua jogging"} in [d["code"] for d in details]
+    assert undeclared(bundle) == []
