@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from api.reporting import ReportService
 from api.store import Principal, Store
 from engine.assessment import Assessment, parse_assessment, parse_assessment_json
 from engine.decide import Evaluator
@@ -76,6 +77,7 @@ class DemoSquad:
     injuries: int
     assessments: int
     signoffs: int
+    reports: int = 0
 
 
 def read_examples(folder: Path | None = None) -> list[Assessment]:
@@ -99,8 +101,12 @@ def read_examples(folder: Path | None = None) -> list[Assessment]:
 
 
 def load_demo(store: Store, evaluator: Evaluator, clinician: Principal,
-              examples: list[Assessment]) -> DemoSquad:
-    """Store the examples as a squad; refuse a database that already holds athletes."""
+              examples: list[Assessment], *, reports: ReportService | None = None
+              ) -> DemoSquad:
+    """Store the examples as a squad; refuse a database that already holds athletes.
+
+    With ``reports`` (a service that signs), each sign-off issues its report, as the
+    service does at a clinician's sign-off."""
     if store.list_athletes():
         raise NotConfigured("the demo squad goes into an empty database; this one already "
                             "holds athletes")
@@ -152,5 +158,13 @@ def load_demo(store: Store, evaluator: Evaluator, clinician: Principal,
                                reason="Early for this grade (R5): one more week of progressive "
                                       "running before sprint exposures.")
                 signed += 1
+    issued = 0
+    if reports is not None and reports.signs:
+        for entry in store.decision_log(limit=100_000)[0]:
+            if entry.signoff is not None:
+                report, problem = reports.after_signoff(store, clinician, entry.decision.id)
+                if problem is not None:
+                    raise NotConfigured(f"the demo cannot issue its reports: {problem}")
+                issued += report is not None
     return DemoSquad(athletes=len(athletes), injuries=len(episodes), assessments=stored,
-                     signoffs=signed)
+                     signoffs=signed, reports=issued)

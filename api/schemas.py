@@ -41,6 +41,7 @@ __all__ = [
     "InjuryIn",
     "KeyIn",
     "SignoffIn",
+    "SignoffResult",
     "error_body",
     "parse_assessment_body",
     "parse_body",
@@ -110,6 +111,17 @@ class SignoffIn(_Body):
                                   description="The phase signed (override: required)")
     reason: Annotated[str, StringConstraints(max_length=4000)] | None = Field(
         default=None, description="Why (override: required)")
+
+
+class SignoffResult(Signoff):
+    """The stored sign-off, and the signed report issued with it."""
+
+    report: ReportInfo | None = Field(
+        default=None, description="The report issued at this sign-off (null when the service "
+                                  "has no signing key, or when it could not be issued)")
+    report_problem: str | None = Field(
+        default=None, description="Why the report was not issued although the service signs "
+                                  "reports; issue it with POST /v1/decisions/{id}/report")
 
 
 class KeyIn(_Body):

@@ -158,8 +158,9 @@ def decision_page(request: Request, decision_id: str,
 @router.post("/decisions/{decision_id}/signoff")
 def sign_off(request: Request, decision_id: str,
              posted: Annotated[PostedForm, Depends(PageForm("decision.signoff"))],
-             store: StoreDep, evaluator: EvaluatorDep) -> Response:
-    """Accept, or override with a phase and a reason; refused input shows the page again."""
+             store: StoreDep, evaluator: EvaluatorDep, reports: ReportsDep) -> Response:
+    """Accept, or override with a phase and a reason (the report is issued then, when the
+    service signs reports); refused input shows the page again."""
     entered = {name: posted.get(name) or "" for name in SIGNOFF_FIELDS}
     body = {name: value for name, value in entered.items() if value.strip()}
     store.get_decision(decision_id)  # 404 before anything else
@@ -177,6 +178,7 @@ def sign_off(request: Request, decision_id: str,
     except Conflict as exc:
         return _decision_page(request, posted.caller, store, evaluator.protocol, decision_id,
                               status=409, entered=entered, conflict=str(exc))
+    reports.after_signoff(store, posted.caller.principal, decision_id)  # never fails
     return redirect(f"/decisions/{decision_id}#signoff")
 
 
@@ -184,8 +186,8 @@ def sign_off(request: Request, decision_id: str,
 def report(decision_id: str,
            caller: Annotated[WebCaller, Depends(PageAccess("report.read"))],
            store: StoreDep, reports: ReportsDep) -> Response:
-    """The signed report, as a file to keep (made on the first request after the sign-off)."""
-    kept = reports.report(store, caller.principal, decision_id)
+    """The signed report, as a file to keep (as issued; a download creates nothing)."""
+    kept = reports.read(store, decision_id)
     return Response(content=kept.pdf, media_type="application/pdf", headers={
         **SECURITY_HEADERS, "X-Report-SHA256": kept.info.sha256,
         "Content-Disposition": f'attachment; filename="sprintclear-{decision_id}.pdf"'})

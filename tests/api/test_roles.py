@@ -42,6 +42,8 @@ ENDPOINTS: list[tuple[str, str, set[str], Any, int]] = [
     ("GET", "/v1/decisions/{decision}", {C, A, INS}, None, 200),
     ("POST", "/v1/decisions/{decision}/signoff", {C}, {"action": "accept"}, 201),
     ("GET", "/v1/decisions/{signed}/report.pdf", {C, A, INS}, None, 200),
+    # issued at the sign-off already (the service signs): issuing again is a conflict
+    ("POST", "/v1/decisions/{signed}/report", {C}, None, 409),
     ("GET", "/v1/audit/verify", {A}, None, 200),
     ("GET", "/v1/audit/entries", {A}, None, 200),
     ("GET", "/v1/keys", {ADMIN}, None, 200),
