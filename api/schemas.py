@@ -53,7 +53,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 # the data dictionary's rules for athlete.id and athlete.name (one definition for both).
 _ID, _NAME = FIELDS_BY_PATH["athlete.id"], FIELDS_BY_PATH["athlete.name"]
 AthleteId = Annotated[str, StringConstraints(min_length=_ID.min_length, max_length=_ID.max_length,
-                                             pattern=SINGLE_LINE_TEXT)]
+                                             pattern=_ID.pattern)]
 NameText = Annotated[str, StringConstraints(min_length=1, max_length=_NAME.max_length,
                                             pattern=SINGLE_LINE_TEXT, strip_whitespace=True)]
 # The choices of the data dictionary, defined once there as Literal types.
@@ -71,7 +71,8 @@ class AthleteIn(_Body):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"id": "FC-23", "name": "Jonas Berg", "sport": "football", "position": "right winger"}]})
 
-    id: AthleteId
+    id: AthleteId = Field(description=f"{_ID.pattern_text} (the id rule of athlete.id): it is "
+                                      "a path segment of every /v1/athletes/{id} route")
     name: NameText | None = None
     sport: NameText | None = None
     position: NameText | None = None
@@ -224,6 +225,8 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     kind = str(error["type"])
     rule = _RULES.get(kind, "date" if kind.startswith("date") else kind)
     if kind == "string_pattern_mismatch":
+        if path == "id" and error.get("ctx", {}).get("pattern") == _ID.pattern:
+            return Problem(path, "pattern", f"must be {_ID.pattern_text}")
         return Problem(path, "text", SINGLE_LINE_TEXT_PROBLEM)
     if rule == "required":
         message = "is required"

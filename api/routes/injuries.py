@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import Allowed, AssessmentBody, EvaluatorDep, StoreDep
 from api.openapi import assessment_body, error_responses
-from api.responses import decision_response
+from api.responses import decision_headers, decision_response
 from api.schemas import DecisionEnvelope
 from api.store import Principal
 from api.store.records import AssessmentEntry, Injury
@@ -50,9 +50,10 @@ async def store_assessment(
     # database convoy on the GIL (p99 ~170 ms against ~50 ms here, bench/service.py).
     assessment = store.fill_previous(injury_id, assessment, supersedes=supersedes)
     decision = evaluator.decide(assessment, evaluated_at=store.now())
+    headers = decision_headers(decision.decision_id)  # built before the write commits
     stored = store.record_assessment(caller, injury_id, assessment, decision,
                                      supersedes=supersedes, check_previous=True)
-    return decision_response(stored, status_code=201)
+    return decision_response(stored, status_code=201, headers=headers)
 
 
 @router.get("/{injury_id}/assessments", summary="List an injury's assessments",
