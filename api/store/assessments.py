@@ -32,7 +32,14 @@ from api.store.records import (
 )
 from api.store.signoffs import signed_steps, signoff_record
 from api.store.tables import AssessmentRow, AthleteRow, DecisionRow, InjuryRow, SignoffRow
-from api.store.transaction import StorePart, get_row, new_id, refuse_nul, stamp
+from api.store.transaction import (
+    StorePart,
+    future_date_problem,
+    get_row,
+    new_id,
+    refuse_nul,
+    stamp,
+)
 from engine.assessment import Assessment, parse_assessment
 from engine.decision import Decision
 from rules.errors import Conflict, InvalidAssessment, StoreCorrupted
@@ -160,7 +167,9 @@ class Assessments(StorePart):
         Refused with ``Conflict`` when the document names another athlete or another
         injury than the episode, when it is identical to a stored assessment, when the
         assessment it supersedes belongs elsewhere or was superseded already, or when its
-        ``check_previous`` and its ``previous`` is not the signed phase on record. The
+        ``check_previous`` and its ``previous`` is not the signed phase on record.
+        ``InvalidAssessment`` when its injury or assessment date is after today (server
+        time, one day of tolerance). The
         service's routes fill ``previous`` with :meth:`fill_previous` and pass
         ``check_previous=True``, so that a sign-off between the two is a ``Conflict``
         under the write lock; a caller importing a history (tests, the demo) may store a
@@ -169,6 +178,12 @@ class Assessments(StorePart):
         if decision.input_sha256 != assessment.input_sha256 or decision.evaluated_at is None:
             raise ValueError("the decision must be of this assessment, with evaluated_at")
         refuse_nul(assessment.document, "the assessment cannot be stored", InvalidAssessment)
+        future = [problem for field, value in (
+            ("injury.date", assessment.document["injury"]["date"]),
+            ("assessment.date", assessment.document["assessment"]["date"]))
+            if (problem := future_date_problem(field, str(value), self.now())) is not None]
+        if future:
+            raise InvalidAssessment("the assessment cannot be stored", future)
         document_text = canonical_json(assessment.document)
         if sha256_hex(document_text) != assessment.input_sha256:  # pragma: no cover - guard
             raise AssertionError("canonical JSON of the store and the engine differ")

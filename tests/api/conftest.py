@@ -38,9 +38,11 @@ _TABLES = ("reports", "signoffs", "decisions", "assessments", "injuries", "athle
 
 
 class TickingClock:
-    """A clock that moves one second forward at every reading: times are distinct and known."""
+    """A clock that moves one second forward at every reading: times are distinct and known.
 
-    def __init__(self, start: dt.datetime = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)) -> None:
+    It starts after every example's dates: the service refuses dates after today."""
+
+    def __init__(self, start: dt.datetime = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)) -> None:
         self._now = start
         self._lock = threading.Lock()
 
