@@ -44,11 +44,12 @@ async def store_assessment(
     ``previous`` is the service's: the latest sign-off of an earlier assessment of this
     injury and that assessment's date (protocol section 2.1, ``api.signed_phase``). An
     omitted ``previous`` is filled; one that differs from the records is refused (409,
-    naming the stored values)."""
+    naming the stored values). So is the athlete's name: an omitted ``athlete.name`` is filled
+    from the stored athlete, a different one is refused (409)."""
     # Decided and written on the event loop, like /v1/evaluate: a few milliseconds of CPU and
     # one short transaction. In the thread pool, threads deciding and threads waiting on the
     # database convoy on the GIL (p99 ~170 ms against ~50 ms here, bench/service.py).
-    assessment = store.fill_previous(injury_id, assessment, supersedes=supersedes)
+    assessment = store.from_records(injury_id, assessment, supersedes=supersedes)
     decision = evaluator.decide(assessment, evaluated_at=store.now())
     headers = decision_headers(decision.decision_id)  # built before the write commits
     stored = store.record_assessment(caller, injury_id, assessment, decision,

@@ -65,6 +65,16 @@ class StoredAssessmentInput:
     :func:`api.signed_phase.latest_signed_step` gives what the service filled then."""
 
 
+def _name_conflict(assessment: Assessment, athlete: AthleteRow) -> str | None:
+    """Why the document's ``athlete.name`` cannot stand: the stored athlete's name wins."""
+    given = assessment.document["athlete"].get("name")
+    if given is None or athlete.name is None or given == athlete.name:
+        return None
+    return (f"athlete.name is {given!r}, but athlete {athlete.id} is stored as {athlete.name!r}: "
+            f"the stored identity wins; omit athlete.name (the service fills it) or send "
+            f"the stored one")
+
+
 def _check_matches_injury(assessment: Assessment, injury: InjuryRow) -> None:
     document = assessment.document
     mismatches = []
@@ -140,6 +150,26 @@ class Assessments(StorePart):
             get_row(session, InjuryRow, injury_id, "injury")
             return _signed_previous(session, injury_id, assessment_date, supersedes)
 
+    def from_records(self, injury_id: str, assessment: Assessment, *,
+                     supersedes: str | None = None) -> Assessment:
+        """The assessment as the service stores it: the athlete's stored name (an omitted
+        ``athlete.name`` is filled, a different one is a ``Conflict``, issue 10 item 9) and
+        ``previous`` from the sign-offs (:meth:`fill_previous`). Only what the records
+        hold is filled: an athlete stored without a name keeps the document's."""
+        with self.database.reading() as session:
+            injury = get_row(session, InjuryRow, injury_id, "injury")
+            athlete = session.get_one(AthleteRow, injury.athlete_id)
+            _check_matches_injury(assessment, injury)
+            conflict = _name_conflict(assessment, athlete)
+            name = athlete.name
+        if conflict is not None:
+            raise Conflict(conflict)
+        if name is not None and assessment.document["athlete"].get("name") is None:
+            assessment = parse_assessment({
+                **assessment.document,
+                "athlete": {**assessment.document["athlete"], "name": name}})
+        return self.fill_previous(injury_id, assessment, supersedes=supersedes)
+
     def fill_previous(self, injury_id: str, assessment: Assessment, *,
                       supersedes: str | None = None) -> Assessment:
         """The assessment with ``previous`` filled from the records (protocol section 2.1).
@@ -165,7 +195,8 @@ class Assessments(StorePart):
         """Store an assessment of an injury with its decision (decided with ``evaluated_at``).
 
         Refused with ``Conflict`` when the document names another athlete or another
-        injury than the episode, when it is identical to a stored assessment, when the
+        injury than the episode or another name than the stored athlete's, when it is
+        identical to a stored assessment, when the
         assessment it supersedes belongs elsewhere or was superseded already, or when its
         ``check_previous`` and its ``previous`` is not the signed phase on record.
         ``InvalidAssessment`` when its injury or assessment date is after today (server
@@ -192,6 +223,9 @@ class Assessments(StorePart):
             session = tx.session
             injury = tx.get(InjuryRow, injury_id, "injury")
             _check_matches_injury(assessment, injury)
+            conflict = _name_conflict(assessment, session.get_one(AthleteRow, injury.athlete_id))
+            if conflict is not None:
+                raise Conflict(conflict)
             same = session.execute(select(AssessmentRow).where(
                 AssessmentRow.input_sha256 == assessment.input_sha256)).scalar_one_or_none()
             if same is not None:

@@ -159,7 +159,7 @@ def store_assessment(request: Request, injury_id: str,
         return _form_page(request, caller, store, evaluator, injury, reading.entered,
                           supersedes=supersedes, problems=problems, status=422)
     try:  # previous: the signed phase on record (protocol section 2.1), or a 409
-        assessment = store.fill_previous(injury_id, assessment, supersedes=supersedes)
+        assessment = store.from_records(injury_id, assessment, supersedes=supersedes)
         decision = evaluator.decide(assessment, evaluated_at=store.now())
         stored = store.record_assessment(caller.principal, injury_id, assessment, decision,
                                          supersedes=supersedes, check_previous=True)
