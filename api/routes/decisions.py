@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Response
 
@@ -10,6 +11,7 @@ from api.deps import Allowed, RawBody, ReportsDep, StoreDep
 from api.openapi import body, error_responses
 from api.responses import decision_response
 from api.schemas import DecisionEnvelope, SignoffIn, SignoffResult, parse_body
+from api.scope import scoped_decision
 from api.store import Principal
 from api.store.records import ReportInfo
 
@@ -21,12 +23,18 @@ router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
             responses={200: {"model": DecisionEnvelope, "description": "The stored decision"},
                        **error_responses(401, 403, 404)})
 def read_decision(decision_id: str,
-                  _caller: Annotated[Principal, Depends(Allowed("decision.read"))],
+                  caller: Annotated[Principal, Depends(Allowed("decision.read"))],
                   store: StoreDep) -> Response:
     """The decision exactly as it was made (criteria, blocking criteria, red flags, cautions,
     activities, the fired-rule trace, the rule base version and protocol), with its sign-off,
-    its report, and the correction that superseded its assessment, if any."""
-    return decision_response(store.get_decision(decision_id))
+    its report, and the correction that superseded its assessment, if any. Insurers see
+    signed decisions only (404 otherwise); an insurer's or auditor's read is recorded in
+    the access log."""
+    stored = scoped_decision(store, caller, decision_id)
+    response = decision_response(stored)
+    store.record_read(caller, action="decision.read", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="api")
+    return response
 
 
 @router.post("/{decision_id}/signoff", status_code=201, summary="Accept or override a decision",
@@ -66,12 +74,18 @@ def issue_report(decision_id: str,
             responses={200: {"content": {"application/pdf": {}},
                              "description": "PDF/A-3b, signed with the clinic's key"},
                        **error_responses(401, 403, 404, 409)})
-def report(decision_id: str, _caller: Annotated[Principal, Depends(Allowed("report.read"))],
+def report(decision_id: str, caller: Annotated[Principal, Depends(Allowed("report.read"))],
            store: StoreDep, reports: ReportsDep) -> Response:
     """The report as it was issued, the same bytes every time (the ``X-Report-SHA256`` header
-    is their SHA-256, also in the audit trail). Only reads: a download creates nothing. 409
-    when the decision was not signed off; 404 when its report was not issued."""
-    kept = reports.read(store, decision_id)
-    return Response(content=kept.pdf, media_type="application/pdf", headers={
+    is their SHA-256, also in the audit trail). Only reads: a download creates no report and
+    no audit entry; an insurer's or auditor's download is recorded in the access log. 409
+    when the decision was not signed off; 404 when its report was not issued (and, for an
+    insurer, when the decision is not signed)."""
+    stored = scoped_decision(store, caller, decision_id)
+    kept = reports.read(store, stored.id)
+    response = Response(content=kept.pdf, media_type="application/pdf", headers={
         "X-Report-SHA256": kept.info.sha256,
-        "Content-Disposition": f'inline; filename="sprintclear-{decision_id}.pdf"'})
+        "Content-Disposition": f'inline; filename="sprintclear-{quote(stored.id)}.pdf"'})
+    store.record_read(caller, action="report.read", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="api")
+    return response

@@ -31,6 +31,7 @@ from starlette.responses import Response
 
 from api.deps import EvaluatorDep, ReportsDep, StoreDep
 from api.schemas import SignoffIn, parse_body
+from api.scope import scoped_decision
 from api.store import Store
 from api.store.records import StoredDecision
 from api.web import view
@@ -152,7 +153,11 @@ def find_decision(request: Request,
 def decision_page(request: Request, decision_id: str,
                   caller: Annotated[WebCaller, Depends(PageAccess("decision.read"))],
                   store: StoreDep, evaluator: EvaluatorDep) -> Response:
-    return _decision_page(request, caller, store, evaluator.protocol, decision_id)
+    stored = scoped_decision(store, caller.principal, decision_id)  # insurers: signed only
+    page = _decision_page(request, caller, store, evaluator.protocol, decision_id)
+    store.record_read(caller.principal, action="decision.read", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="page")
+    return page
 
 
 @router.post("/decisions/{decision_id}/signoff")
@@ -187,7 +192,10 @@ def report(decision_id: str,
            caller: Annotated[WebCaller, Depends(PageAccess("report.read"))],
            store: StoreDep, reports: ReportsDep) -> Response:
     """The signed report, as a file to keep (as issued; a download creates nothing)."""
-    kept = reports.read(store, decision_id)
+    stored = scoped_decision(store, caller.principal, decision_id)  # insurers: signed only
+    kept = reports.read(store, stored.id)
+    store.record_read(caller.principal, action="report.read", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="page")
     return Response(content=kept.pdf, media_type="application/pdf", headers={
         **SECURITY_HEADERS, "X-Report-SHA256": kept.info.sha256,
         "Content-Disposition": f'attachment; filename="sprintclear-{decision_id}.pdf"'})

@@ -34,7 +34,7 @@ ROLES = ("clinician", "auditor", "insurer", "admin")
 SESSION_SECRET = "test session secret: not for any real service"
 """The web pages' session secret in tests (so none is written in the home directory)."""
 _TABLES = ("reports", "signoffs", "decisions", "assessments", "injuries", "athletes",
-           "api_keys", "audit_entries")
+           "api_keys", "audit_entries", "access_log")
 
 
 class TickingClock:
