@@ -188,12 +188,19 @@ def test_a_second_sign_off_is_a_conflict_shown_on_the_page(service: Service,
 
 
 def test_readers_see_no_sign_off_forms(service: Service, visitors: Any) -> None:
-    """Auditors and insurers read the decision; they get no form to sign it."""
+    """Auditors read the unsigned decision, insurers only once it is signed (not found before,
+    issue 10 item 10); neither gets a form to sign it or to correct it."""
     stored, _ = _decision(service)
-    for role in ("auditor", "insurer"):
-        page = visitors(role).page(f"/decisions/{stored['id']}")
-        assert not page.all("form", action=f"/decisions/{stored['id']}/signoff"), role
-        assert "Correct this assessment" not in page.text
+    page = visitors("auditor").page(f"/decisions/{stored['id']}")
+    assert not page.all("form", action=f"/decisions/{stored['id']}/signoff")
+    assert "Correct this assessment" not in page.text
+    insurer = visitors("insurer")
+    assert insurer.get(f"/decisions/{stored['id']}").status_code == 404
+    service.client.post(f"/v1/decisions/{stored['id']}/signoff", json={"action": "accept"},
+                        headers=service.as_("clinician"))
+    page = insurer.page(f"/decisions/{stored['id']}")
+    assert not page.all("form", action=f"/decisions/{stored['id']}/signoff")
+    assert "Correct this assessment" not in page.text
 
 
 def test_the_report_needs_a_sign_off_and_a_key(service: Service, visitors: Any) -> None:
