@@ -143,12 +143,15 @@ def test_an_insurer_download_creates_no_report_and_no_entry(service: Service,
     for role in ("insurer", "auditor", "clinician"):
         assert service.client.get(url, headers=service.as_(role)).status_code == 404, role
     assert (service.store.count("reports"), service.store.count("audit_entries")) == before
+    assert service.store.count("access_log") == 0  # nothing was read
     unsigned = service.stored_decision(FOOTBALLER.replace("footballer-progressive-running-"
                                                           "strength-deficit", "conservative-"
                                                           "profile-exercise-pain-above-limit"))
     refused = service.client.get(f"/v1/decisions/{unsigned['id']}/report.pdf",
-                                 headers=service.as_("insurer"))
+                                 headers=service.as_("auditor"))
     assert refused.status_code == 409 and "not been signed off" in refused.text
+    assert service.client.get(f"/v1/decisions/{unsigned['id']}/report.pdf",
+                              headers=service.as_("insurer")).status_code == 404  # scope
     assert service.client.post(f"/v1/decisions/{stored['id']}/report",
                                headers=service.as_("insurer")).status_code == 403
     issued = service.client.post(f"/v1/decisions/{stored['id']}/report",

@@ -153,7 +153,7 @@ def test_store_and_decide_then_read_back(service: Service) -> None:
     assert decision["explanation"] == evaluated["explanation"]
     assert decision["evaluated_at"] == stored["decided_at"]
     assert decision["rulebase"]["version"] == stored["rulebase_version"]
-    read = service.client.get(f"/v1/decisions/{stored['id']}", headers=service.as_("insurer"))
+    read = service.client.get(f"/v1/decisions/{stored['id']}", headers=service.as_("auditor"))
     assert read.status_code == 200
     assert read.json() == stored
     assessment = service.client.get(f"/v1/assessments/{stored['assessment_id']}",
@@ -392,6 +392,8 @@ def test_keys_created_over_http_work_and_revoke(service: Service) -> None:
     assert created.status_code == 201
     key = created.json()["key"]
     stored = service.stored_decision()
+    service.client.post(f"/v1/decisions/{stored['id']}/signoff", json={"action": "accept"},
+                        headers=service.as_("clinician"))  # insurers read signed decisions
     assert service.client.get(f"/v1/decisions/{stored['id']}",
                               headers={"X-API-Key": key}).status_code == 200
     listed = service.client.get("/v1/keys", headers=service.as_("admin")).json()
