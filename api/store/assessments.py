@@ -63,6 +63,10 @@ class StoredAssessmentInput:
     stored_at: str = ""
     """When the assessment was stored (``created_at``): the ``as_of`` with which
     :func:`api.signed_phase.latest_signed_step` gives what the service filled then."""
+    supersedes: str | None = None
+    """The assessment this one corrects: ``excluding`` for ``latest_signed_step``. So replay
+    fills ``previous`` as the service did: ``latest_signed_step(store.signed_steps(
+    item.injury_id), item.assessment_date, as_of=item.stored_at, excluding=item.supersedes)``."""
 
 
 def _name_conflict(assessment: Assessment, athlete: AthleteRow) -> str | None:
@@ -333,4 +337,5 @@ class Assessments(StorePart):
                     assessment_date=row.assessment_date, document=row.document,
                     decision_id=decision.id, decision_json=decision.decision_json,
                     rulebase_version=decision.rulebase_version,
-                    superseded_by=later.get(row.id), stored_at=row.created_at)
+                    superseded_by=later.get(row.id), stored_at=row.created_at,
+                    supersedes=row.supersedes)

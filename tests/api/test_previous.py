@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -138,3 +139,22 @@ def test_the_report_says_the_filled_phase_it_started_from(service: Service) -> N
     shown = build_view(decision, record_sha256="0" * 64,
                        generated_at=dt.datetime(2026, 3, 18, tzinfo=dt.UTC))
     assert shown.started_from.endswith("run, signed for the assessment of 2026-03-03")
+
+
+def test_replay_gets_what_the_service_filled_when_it_stored(service: Service) -> None:
+    """latest_signed_step as of each stored assessment gives the previous it was stored with."""
+    from api.signed_phase import latest_signed_step
+
+    injury, _ = _signed_first_visit(service)
+    later = service.assess(injury["id"], varied(load_example(WINGER), {"previous": REMOVE}))
+    service.client.post(f"/v1/decisions/{later.json()['id']}/signoff",
+                        json={"action": "accept"}, headers=service.as_("clinician"))
+    corrected = service.assess(injury["id"], varied(load_example(WINGER), {
+        "previous": REMOVE, "pain.rest": 1}), supersedes=later.json()["assessment_id"])
+    assert corrected.status_code == 201, corrected.text
+    steps = service.store.signed_steps(injury["id"])
+    for item in service.store.stored_assessments():
+        stored_previous = json.loads(item.document).get("previous")
+        assert latest_signed_step(steps, item.assessment_date, as_of=item.stored_at,
+                                  excluding=item.supersedes) == stored_previous, item
+    assert service.store.count("assessments") == 4  # the signed visit, three of the test
