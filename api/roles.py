@@ -7,8 +7,8 @@ that may perform it, here and nowhere else; a route declares its operation
 =========  ===========================================================
 clinician  enter athletes, injuries and assessments; evaluate; read
            everything clinical; sign off decisions; download reports
-auditor    read everything clinical, the audit trail, and verify it
-insurer    read decisions and download signed reports, nothing else
+auditor    read everything clinical, the audit trail, and verify it; the access log
+insurer    read signed decisions and download their reports, nothing else
 admin      manage API keys, nothing clinical
 =========  ===========================================================
 """
@@ -45,6 +45,7 @@ OPERATIONS: Final[dict[str, frozenset[Role]]] = {
     "decision.fhir": frozenset({_C, _A, _I}),
     "report.read": frozenset({_C, _A, _I}),
     "audit.read": frozenset({_A}),
+    "access.read": frozenset({_A}),
     "key.manage": frozenset({_ADMIN}),
 }
 """Operation → the roles that may perform it."""

@@ -204,3 +204,22 @@ class AuditEntry(_Record):
     details: Any
     prev_hash: str
     hash: str
+
+
+class AccessEntry(_Record):
+    """One read of a decision or report by an insurer or an auditor (the access log)."""
+
+    id: int
+    at: str
+    actor: dict[str, Any] = Field(description="{key, name, role} of the reader's API key")
+    action: Literal["decision.read", "decision.fhir", "report.read"]
+    subject: str = Field(description="decision/<id>")
+    athlete_id: str | None
+    via: Literal["api", "page"]
+
+
+class AccessLogPage(_Record):
+    """A page of the access log, oldest first; ``next_after`` continues it (None: the end)."""
+
+    entries: list[AccessEntry]
+    next_after: int | None

@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
 
+from api.signed_phase import SignedStep
 from api.store.corrections import superseded_by
 from api.store.records import Principal, Signoff
-from api.store.tables import DecisionRow, SignoffRow
-from api.store.transaction import StorePart, new_id, refuse_nul
+from api.store.tables import AssessmentRow, DecisionRow, InjuryRow, SignoffRow
+from api.store.transaction import StorePart, get_row, new_id, refuse_nul
 from rules.errors import Conflict, InvalidInput, Problem
 
-__all__ = ["Signoffs", "signoff_record"]
+__all__ = ["Signoffs", "signed_steps", "signoff_record"]
 
 
 def signoff_record(row: SignoffRow) -> Signoff:
@@ -28,8 +30,32 @@ def signoff_record(row: SignoffRow) -> Signoff:
                    clinician_key_id=row.clinician_key_id, signed_at=row.signed_at)
 
 
+def signed_steps(session: Session, injury_id: str) -> list[SignedStep]:
+    """Every signed assessment of the injury, with when it was stored, signed and
+    superseded: the records :func:`api.signed_phase.latest_signed_step` reads (one query)."""
+    correction = aliased(AssessmentRow)
+    rows = session.execute(
+        select(AssessmentRow.id, AssessmentRow.assessment_date, AssessmentRow.created_at,
+               SignoffRow.signed_phase, SignoffRow.signed_at, correction.created_at)
+        .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
+        .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
+        .outerjoin(correction, correction.supersedes == AssessmentRow.id)
+        .where(AssessmentRow.injury_id == injury_id)
+        .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at, AssessmentRow.id))
+    return [SignedStep(assessment_id=a_id, assessment_date=date, stored_at=stored,
+                       signed_phase=phase, signed_at=signed, superseded_at=superseded)
+            for a_id, date, stored, phase, signed, superseded in rows]
+
+
 class Signoffs(StorePart):
     """The store's sign-offs (part of :class:`~api.store.store.Store`)."""
+
+    def signed_steps(self, injury_id: str) -> list[SignedStep]:
+        """The injury's signed assessments for :func:`api.signed_phase.latest_signed_step`
+        (``NotFound`` without the injury)."""
+        with self.database.reading() as session:
+            get_row(session, InjuryRow, injury_id, "injury")
+            return signed_steps(session, injury_id)
 
     def sign_off(self, actor: Principal, decision_id: str, *,
                  action: Literal["accept", "override"], phase: str | None = None,

@@ -14,6 +14,8 @@ named for it:
 ``signoffs``              accepting or overriding a decision
 ``reports``               the signed PDF of a signed-off decision
 ``audit``                 the audit chain: appending, verifying, reading
+``access``                the access log: reads of decisions and reports by insurers
+                          and auditors (append-only, outside the chain)
 ========================  ==========================================================
 
 Every write goes through the one helper in :mod:`api.store.transaction`: it takes
@@ -35,6 +37,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
 
+from api.store.access import AccessLog
 from api.store.assessments import Assessments, StoredAssessmentInput
 from api.store.athletes import Athletes
 from api.store.audit import AuditTrail
@@ -45,6 +48,7 @@ from api.store.keys import KEY_PREFIX, Keys
 from api.store.reports import Reports
 from api.store.signoffs import Signoffs
 from api.store.tables import (
+    AccessLogRow,
     ApiKeyRow,
     AssessmentRow,
     AthleteRow,
@@ -59,7 +63,8 @@ from api.store.transaction import stamp, utc_now
 __all__ = ["KEY_PREFIX", "Store", "StoredAssessmentInput", "stamp", "utc_now"]
 
 
-class Store(Keys, Athletes, Injuries, Assessments, Decisions, Signoffs, Reports, AuditTrail):
+class Store(Keys, Athletes, Injuries, Assessments, Decisions, Signoffs, Reports, AuditTrail,
+            AccessLog):
     """The decision store over one database: every part's methods, one clock."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
@@ -103,6 +108,7 @@ class Store(Keys, Athletes, Injuries, Assessments, Decisions, Signoffs, Reports,
         """How many rows a table holds (for health checks and tests)."""
         model = {"athletes": AthleteRow, "injuries": InjuryRow, "assessments": AssessmentRow,
                  "decisions": DecisionRow, "signoffs": SignoffRow, "reports": ReportRow,
-                 "api_keys": ApiKeyRow, "audit_entries": AuditEntryRow}[table]
+                 "api_keys": ApiKeyRow, "audit_entries": AuditEntryRow,
+                 "access_log": AccessLogRow}[table]
         with self.database.reading() as session:
             return int(session.execute(select(func.count()).select_from(model)).scalar_one())

@@ -242,3 +242,24 @@ class AuditHeadRow(Base):
 IMMUTABLE_TABLES = ("athletes", "injuries", "assessments", "decisions", "signoffs", "reports",
                     "audit_entries")
 """Tables whose rows the database itself refuses to update or delete (see the migration)."""
+
+
+class AccessLogRow(Base):
+    """One read of a decision or a report by an insurer or an auditor: append-only (the
+    database refuses to change or delete a row), outside the audit chain (reads do not
+    take the write lock)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(STAMP, index=True)
+    actor_key_id: Mapped[str | None] = mapped_column(ID)
+    actor_name: Mapped[str] = mapped_column(Text)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(40))
+    """``decision.read`` or ``report.read``."""
+    subject: Mapped[str] = mapped_column(String(120), index=True)
+    """``decision/<id>``."""
+    athlete_id: Mapped[str | None] = mapped_column(ID, index=True)
+    via: Mapped[str] = mapped_column(String(8))
+    """``api`` or ``page``."""

@@ -31,6 +31,7 @@ from starlette.responses import Response
 
 from api.deps import EvaluatorDep, ReportsDep, StoreDep
 from api.schemas import SignoffIn, parse_body
+from api.scope import scoped_decision
 from api.store import Store
 from api.store.records import StoredDecision
 from api.web import view
@@ -152,14 +153,19 @@ def find_decision(request: Request,
 def decision_page(request: Request, decision_id: str,
                   caller: Annotated[WebCaller, Depends(PageAccess("decision.read"))],
                   store: StoreDep, evaluator: EvaluatorDep) -> Response:
-    return _decision_page(request, caller, store, evaluator.protocol, decision_id)
+    stored = scoped_decision(store, caller.principal, decision_id)  # insurers: signed only
+    page = _decision_page(request, caller, store, evaluator.protocol, decision_id)
+    store.record_read(caller.principal, action="decision.read", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="page")
+    return page
 
 
 @router.post("/decisions/{decision_id}/signoff")
 def sign_off(request: Request, decision_id: str,
              posted: Annotated[PostedForm, Depends(PageForm("decision.signoff"))],
-             store: StoreDep, evaluator: EvaluatorDep) -> Response:
-    """Accept, or override with a phase and a reason; refused input shows the page again."""
+             store: StoreDep, evaluator: EvaluatorDep, reports: ReportsDep) -> Response:
+    """Accept, or override with a phase and a reason (the report is issued then, when the
+    service signs reports); refused input shows the page again."""
     entered = {name: posted.get(name) or "" for name in SIGNOFF_FIELDS}
     body = {name: value for name, value in entered.items() if value.strip()}
     store.get_decision(decision_id)  # 404 before anything else
@@ -177,6 +183,7 @@ def sign_off(request: Request, decision_id: str,
     except Conflict as exc:
         return _decision_page(request, posted.caller, store, evaluator.protocol, decision_id,
                               status=409, entered=entered, conflict=str(exc))
+    reports.after_signoff(store, posted.caller.principal, decision_id)  # never fails
     return redirect(f"/decisions/{decision_id}#signoff")
 
 
@@ -184,8 +191,11 @@ def sign_off(request: Request, decision_id: str,
 def report(decision_id: str,
            caller: Annotated[WebCaller, Depends(PageAccess("report.read"))],
            store: StoreDep, reports: ReportsDep) -> Response:
-    """The signed report, as a file to keep (made on the first request after the sign-off)."""
-    kept = reports.report(store, caller.principal, decision_id)
+    """The signed report, as a file to keep (as issued; a download creates nothing)."""
+    stored = scoped_decision(store, caller.principal, decision_id)  # insurers: signed only
+    kept = reports.read(store, stored.id)
+    store.record_read(caller.principal, action="report.read", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="page")
     return Response(content=kept.pdf, media_type="application/pdf", headers={
         **SECURITY_HEADERS, "X-Report-SHA256": kept.info.sha256,
         "Content-Disposition": f'attachment; filename="sprintclear-{decision_id}.pdf"'})

@@ -50,7 +50,7 @@ def test_every_body_has_a_schema_and_examples(service: Service) -> None:
     schemas = document["components"]["schemas"]
     for path, operations in document["paths"].items():
         post = operations.get("post")
-        if post is None or path.endswith("/revoke"):
+        if post is None or path.endswith(("/revoke", "/report")):  # no body to read
             continue
         content = post["requestBody"]["content"]["application/json"]
         name = content["schema"]["$ref"].rsplit("/", 1)[1]

@@ -53,6 +53,21 @@ class Server:
     url: str
     keys: dict[str, str]
     ca: bytes
+    database_url: str = ""
+
+    def sign_previous(self, athlete_id: str, document: dict[str, Any]) -> None:
+        """Store and sign, in the served database, the visit the document's ``previous``
+        names: the service fills ``previous`` from its sign-offs (protocol 2.1)."""
+        from api.demo import sign_baseline
+        from engine import evaluator_for
+
+        store = Store.open(self.database_url)
+        try:
+            injury = store.list_injuries(athlete_id)[-1]
+            sign_baseline(store, evaluator_for(), store.authenticate(self.keys["clinician"]),
+                          injury.id, parse_assessment(document), document["previous"])
+        finally:
+            store.close()
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +112,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 pass
             assert time.monotonic() < deadline, "the server did not answer /healthz"
             time.sleep(0.1)
-        yield Server(url=address, keys=keys, ca=pki.ca_certificate.read_bytes())
+        yield Server(url=address, keys=keys, ca=pki.ca_certificate.read_bytes(),
+                     database_url=url)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -194,6 +210,8 @@ def test_a_clinician_goes_from_sign_in_to_a_verified_signed_report(browser: Any,
     page.get_by_label("BAMIC grade").select_option(injury["bamic_grade"])
     page.get_by_role("button", name="Add the injury").click()
     page.get_by_role("heading", name=re.compile("Right hamstring injury")).wait_for()
+    server.sign_previous("FC-23", load_example(WINGER))  # the run signed on 2026-03-10
+    page.reload()
     _shot(page, "flow-04-athlete-with-injury", DESKTOP)
 
     page.get_by_role("link", name="Enter an assessment").click()
@@ -326,6 +344,8 @@ def _ensure_examples(server: Server) -> dict[str, str]:
                 }).json()]
             stored = client.get(f"/v1/injuries/{injuries[0]['id']}/assessments").json()
             if not stored:
+                if document.get("previous"):
+                    server.sign_previous(athlete["id"], document)
                 decision = client.post(f"/v1/injuries/{injuries[0]['id']}/assessments",
                                        json=document).json()
                 found[key] = decision["id"]

@@ -188,16 +188,24 @@ def test_a_second_sign_off_is_a_conflict_shown_on_the_page(service: Service,
 
 
 def test_readers_see_no_sign_off_forms(service: Service, visitors: Any) -> None:
-    """Auditors and insurers read the decision; they get no form to sign it."""
+    """Auditors read the unsigned decision, insurers only once it is signed (not found before,
+    issue 10 item 10); neither gets a form to sign it or to correct it."""
     stored, _ = _decision(service)
-    for role in ("auditor", "insurer"):
-        page = visitors(role).page(f"/decisions/{stored['id']}")
-        assert not page.all("form", action=f"/decisions/{stored['id']}/signoff"), role
-        assert "Correct this assessment" not in page.text
+    page = visitors("auditor").page(f"/decisions/{stored['id']}")
+    assert not page.all("form", action=f"/decisions/{stored['id']}/signoff")
+    assert "Correct this assessment" not in page.text
+    insurer = visitors("insurer")
+    assert insurer.get(f"/decisions/{stored['id']}").status_code == 404
+    service.client.post(f"/v1/decisions/{stored['id']}/signoff", json={"action": "accept"},
+                        headers=service.as_("clinician"))
+    page = insurer.page(f"/decisions/{stored['id']}")
+    assert not page.all("form", action=f"/decisions/{stored['id']}/signoff")
+    assert "Correct this assessment" not in page.text
 
 
 def test_the_report_needs_a_sign_off_and_a_key(service: Service, visitors: Any) -> None:
-    """Before sign-off: 409 page; signed but no signing key configured: 503 page naming it."""
+    """Before sign-off: 409 page; signed but no report issued (no signing key): 404 page
+    saying how to issue it."""
     stored, _ = _decision(service)
     clinician = visitors("clinician")
     before = clinician.get(f"/decisions/{stored['id']}/report.pdf")
@@ -205,13 +213,13 @@ def test_the_report_needs_a_sign_off_and_a_key(service: Service, visitors: Any) 
     clinician.page(f"/decisions/{stored['id']}")
     clinician.post(f"/decisions/{stored['id']}/signoff", {"action": "accept"})
     unsigned = clinician.get(f"/decisions/{stored['id']}/report.pdf")
-    assert unsigned.status_code == 503
-    assert "SPRINTCLEAR_SIGNING_P12" in Page(unsigned.text).text
+    assert unsigned.status_code == 404
+    assert "no report was issued" in Page(unsigned.text).text
 
 
 def test_the_report_downloads_signed_and_verifies(service: Service, visitors: Any,
                                                   report_signing: None, demo_pki: Any) -> None:
-    """The signed PDF is a download (attachment) that verifies against the clinic's CA."""
+    """The PDF issued at sign-off is a download (attachment) that verifies against the CA."""
     from reports import verify_report
 
     stored, _ = _decision(service)
@@ -224,7 +232,9 @@ def test_the_report_downloads_signed_and_verifies(service: Service, visitors: An
     verification = verify_report(response.content,
                                  trust_roots=[demo_pki.ca_certificate.read_bytes()])
     assert verification.valid, verification.reasons
-    assert service.store.audit_entries(limit=1000)[-1].actor["role"] == "insurer"
+    # issued at the clinician's sign-off, attributed to them; the download wrote nothing
+    last = service.store.audit_entries(limit=1000)[-1]
+    assert (last.action, last.actor["role"]) == ("report.create", "clinician")
 
 
 def test_an_insurer_finds_a_decision_by_its_id(service: Service, visitors: Any) -> None:

@@ -89,7 +89,13 @@ def test_the_athlete_page_has_the_timeline_and_charts(service: Service, visitors
 
 def test_the_athlete_page_says_when_to_re_assess(service: Service, visitors: Any) -> None:
     """The latest current decision's plan gives the re-assessment date, marked when passed."""
+    from itertools import count
+
     from engine.decision import read_decision
+
+    # "today" between the rugby back's re-assessment date and the winger's
+    start, ticks = dt.datetime(2026, 3, 18, 9, 0, tzinfo=dt.UTC), count(1)
+    service.store._clock = lambda: start + dt.timedelta(seconds=next(ticks))
 
     service.stored_decision(FOOTBALLER)
     latest = service.stored_decision(WINGER)
