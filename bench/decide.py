@@ -31,7 +31,7 @@ MEASURES = [spec for spec in INPUT_FIELDS if spec.group in MEASURE_GROUPS]
 
 
 def _random_value(spec: InputField, rng: random.Random) -> Any:
-    low, high = spec.minimum or 0, spec.maximum or 0
+    low, high = max(spec.minimum or 0, spec.reference_minimum or 0), spec.maximum or 0
     if spec.kind is FieldKind.BOOLEAN:
         return rng.random() < 0.5
     if spec.kind is FieldKind.INTEGER:

@@ -53,6 +53,7 @@ import bisect
 import collections
 import collections.abc
 import datetime as dt
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -99,6 +100,126 @@ TEST = experta.TEST
 Fact = experta.Fact
 KnowledgeEngine = experta.KnowledgeEngine
 Rule = experta.Rule
+_rete = importlib.import_module("experta.matchers.rete")
+_TypeCheck = importlib.import_module("experta.matchers.rete.check").TypeCheck
+_ConflictSetNode = importlib.import_module("experta.matchers.rete.nodes").ConflictSetNode
+_Token = importlib.import_module("experta.matchers.rete.token").Token
+_NoMemory = importlib.import_module("experta.matchers.rete.mixins").NoMemory
+_Agenda = experta.agenda.Agenda
+_FactList = experta.factlist.FactList
+_watchers = experta.watchers
+
+
+class _TypedReteMatcher(_rete.ReteMatcher):  # type: ignore[misc,name-defined]
+    """experta's Rete network, entered by the fact's class, polling only what it reached.
+
+    experta's matcher sends every fact to every type test under the root node
+    (each copying the token), resets every node through every path, and after
+    each change asks every rule's conflict-set node for its new activations.
+    This subclass builds the very same network (experta's own nodes and
+    checks) and then, per fact class, remembers the root's children that test
+    for that class and the conflict-set nodes below them: a fact enters only
+    the branches of its class, and only the conflict sets it can reach are
+    polled. A branch of another class would have rejected the fact at its
+    type test, and an unreached conflict set has nothing new, so the
+    activations, their order of arrival per node and every side effect of a
+    ``TEST`` are what experta's matcher gives.
+    """
+
+    def build_network(self) -> None:
+        super().build_network()
+        children = tuple(self.root_node.children)
+        untyped = tuple(c for c in children if not isinstance(
+            getattr(c.node, "matcher", None), _TypeCheck))
+        self._all = (children, self._conflict_sets(children))
+        self._by_type: dict[type, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        for child in children:
+            check = getattr(child.node, "matcher", None)
+            if isinstance(check, _TypeCheck):
+                branch = tuple(c for c in children if c is child or c in untyped or (
+                    getattr(c.node, "matcher", None) == check))
+                self._by_type[check.fact_type] = (branch, self._conflict_sets(branch))
+        self._memories = tuple(node for node in self._nodes(children)
+                               if not isinstance(node, _NoMemory))
+
+    @staticmethod
+    def _nodes(children: tuple[Any, ...]) -> list[Any]:
+        """Every node below ``children``, once each, depth first in child order."""
+        seen: set[int] = set()
+        found: list[Any] = []
+        stack = [child.node for child in reversed(children)]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            found.append(node)
+            stack.extend(child.node for child in reversed(node.children))
+        return found
+
+    def _conflict_sets(self, children: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(node for node in self._nodes(children)
+                     if isinstance(node, _ConflictSetNode))
+
+    def _branch(self, fact: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        return self._by_type.get(type(fact), self._all)
+
+    def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
+        reached: dict[int, Any] = {}
+        for facts, make in ((deleting, _Token.invalid), (adding, _Token.valid)):
+            for fact in facts or ():
+                children, conflict_sets = self._branch(fact)
+                token = make(fact)
+                for child in children:
+                    child.callback(token)
+                for node in conflict_sets:
+                    reached[id(node)] = node
+        added: list[Any] = []
+        removed: list[Any] = []
+        for node in reached.values():
+            node_added, node_removed = node.get_activations()
+            added.extend(node_added)
+            removed.extend(node_removed)
+        return added, removed
+
+    def reset(self) -> None:
+        for node in self._memories:
+            node._reset()
+
+
+class _LeanEngine(KnowledgeEngine):  # type: ignore[misc,valid-type]
+    """experta's engine with the typed matcher, a reset without introspection, and a run
+    loop that formats its log line only when the ``RULES`` watcher would print it.
+
+    ``reset`` does what experta's does for an engine whose only deffacts is the
+    ``InitialFact`` (checked when the class is built): a new agenda and fact
+    list, the matcher's memories wiped, ``InitialFact`` declared.
+    """
+
+    __matcher__ = _TypedReteMatcher
+
+    def reset(self, **kwargs: Any) -> None:
+        self.agenda = _Agenda()
+        self.facts = _FactList()
+        self.matcher.reset()
+        self.running = False
+        self._KnowledgeEngine__declare(experta.InitialFact())
+
+    def run(self, steps: float = float("inf")) -> None:
+        self.running = True
+        while steps > 0 and self.running:
+            added, removed = self.get_activations()
+            self.strategy.update_agenda(self.agenda, added, removed)
+            activation = self.agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            if _watchers.worth("RULES", "INFO"):  # pragma: no cover - debugging aid
+                _watchers.RULES.info("FIRE %s: %s", activation.rule.__name__,
+                                     ", ".join(str(f) for f in activation.facts))
+            activation.rule(self, **{k: v for k, v in activation.context.items()
+                                     if not k.startswith("__")})
+        self.running = False
 
 
 class _SalienceOrder(Strategy):  # type: ignore[misc,valid-type]  # experta has no hints
@@ -677,4 +798,9 @@ def _build_engine_class(protocol: Protocol) -> type:
     namespace: dict[str, Any] = {"__doc__": f"Rule network of protocol {protocol.id}",
                                  "__strategy__": _SalienceOrder, "current": None,
                                  "context": context, **rules}
-    return type("ProtocolEngine", (KnowledgeEngine,), namespace)
+    engine_class = type("ProtocolEngine", (_LeanEngine,), namespace)
+    deffacts = [name for name, value in vars(KnowledgeEngine).items()
+                if isinstance(value, experta.DefFacts)]
+    if deffacts != ["_declare_initial_fact"]:  # pragma: no cover - an experta upgrade
+        raise RuntimeError(f"_LeanEngine.reset assumes experta's one deffacts, got {deffacts}")
+    return engine_class
