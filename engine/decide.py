@@ -136,7 +136,7 @@ class Evaluator:
         Raises ``InvalidAssessment`` naming every offending field; "not cleared" is a
         result, never an error.
         """
-        return Decision.model_validate(self.decide_data(document, evaluated_at=evaluated_at))
+        return Decision.of_plain(self.decide_data(document, evaluated_at=evaluated_at))
 
     def decide_json(self, text: str | bytes, *, evaluated_at: dt.datetime | None = None
                     ) -> Decision:

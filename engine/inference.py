@@ -110,6 +110,27 @@ _FactList = experta.factlist.FactList
 _watchers = experta.watchers
 
 
+class _LeanToken(_Token):  # type: ignore[misc,valid-type]
+    """experta's token, made and copied without re-checking its parts.
+
+    ``Token.__new__`` asserts, on every copy, that the tag is a tag, every datum
+    a ``Fact`` and the context a mapping. The matcher below makes the first
+    token of each fact from a declared ``Fact`` (experta's ``FactList`` refuses
+    anything else), and a copy has the parts of a checked token, so the checks
+    cannot fail; everything else (fields, ``copy`` giving new containers, the
+    class of the copies) is experta's.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, tag: Any, data: Any, context: Any = None) -> Any:
+        return tuple.__new__(cls, (tag, {data} if isinstance(data, Fact) else set(data),
+                                   {} if context is None else context))
+
+    def copy(self) -> Any:
+        return tuple.__new__(type(self), (self[0], self[1].copy(), self[2].copy()))
+
+
 class _TypedReteMatcher(_rete.ReteMatcher):  # type: ignore[misc,name-defined]
     """experta's Rete network, entered by the fact's class, polling only what it reached.
 
@@ -131,7 +152,8 @@ class _TypedReteMatcher(_rete.ReteMatcher):  # type: ignore[misc,name-defined]
         children = tuple(self.root_node.children)
         untyped = tuple(c for c in children if not isinstance(
             getattr(c.node, "matcher", None), _TypeCheck))
-        self._all = (children, self._conflict_sets(children))
+        # a fact of a class no rule matches only enters the branches that test no class
+        self._untyped = (untyped, self._conflict_sets(untyped))
         self._by_type: dict[type, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         for child in children:
             check = getattr(child.node, "matcher", None)
@@ -162,11 +184,11 @@ class _TypedReteMatcher(_rete.ReteMatcher):  # type: ignore[misc,name-defined]
                      if isinstance(node, _ConflictSetNode))
 
     def _branch(self, fact: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        return self._by_type.get(type(fact), self._all)
+        return self._by_type.get(type(fact), self._untyped)
 
     def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
         reached: dict[int, Any] = {}
-        for facts, make in ((deleting, _Token.invalid), (adding, _Token.valid)):
+        for facts, make in ((deleting, _LeanToken.invalid), (adding, _LeanToken.valid)):
             for fact in facts or ():
                 children, conflict_sets = self._branch(fact)
                 token = make(fact)
