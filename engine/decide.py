@@ -295,11 +295,12 @@ class Evaluator:
         ``times`` thresholds depend on the athlete's figures and are written each time)."""
         condition = part.condition
         threshold = part.threshold
-        if condition.measure == "times" or len(self._threshold_texts) > _TEXT_CACHE_LIMIT:
+        if condition.measure == "times" or type(threshold) is Decimal or \
+                len(self._threshold_texts) > _TEXT_CACHE_LIMIT:
             return threshold_text(part)
-        key = (id(condition), type(threshold),
-               threshold.as_tuple() if isinstance(threshold, Decimal) else threshold,
-               part.missing if threshold is None else ())
+        # the type keeps True apart from 1 (decimals, whose 1.5 and 1.50 are equal but
+        # written differently, are written each time above)
+        key = (id(condition), type(threshold), threshold, part.missing)
         entry = self._threshold_texts.get(key)
         if entry is None or entry[0] is not condition:
             entry = self._threshold_texts[key] = (condition, threshold_text(part))

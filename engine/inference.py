@@ -273,35 +273,54 @@ class _SalienceOrder(Strategy):  # type: ignore[misc,valid-type]  # experta has 
             bisect.insort(activations, activation)
 
 
-class CaseFact(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_freeze = experta.utils.freeze
+
+
+class _SlotFact(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
+    """A fact of named slots, made as experta's ``Fact(**slots)`` makes it, faster.
+
+    ``Fact.__init__`` stores each slot through ``__setitem__``, which checks the
+    fact is not declared yet and freezes the value through a single-dispatch
+    function. A new fact is never declared, and a scalar freezes to itself, so
+    scalars are stored directly and anything else through experta's ``freeze``.
+    """
+
+    def __init__(self, **slots: Any) -> None:
+        dict.update(self, {key: value if type(value) in _SCALARS else _freeze(value)
+                           for key, value in slots.items()})
+        self._Fact__defaults: dict[Any, Any] = {}
+
+
+class CaseFact(_SlotFact):
     """The case under decision: region, profile, the signed phase (0: none) and its day."""
 
 
-class Gates(Fact):  # type: ignore[misc,valid-type]
+class Gates(_SlotFact):
     """Whether each gate G1…G5 is passed (criteria met, not applicable or carried forward)."""
 
 
-class CriteriaPhase(Fact):  # type: ignore[misc,valid-type]
+class CriteriaPhase(_SlotFact):
     """The phase the criteria allow, before red flags and holds."""
 
 
-class Signals(Fact):  # type: ignore[misc,valid-type]
+class Signals(_SlotFact):
     """Trigger outcomes of red flags, the R5 hold and cautions; the screening gap."""
 
 
-class Cap(Fact):  # type: ignore[misc,valid-type]
+class Cap(_SlotFact):
     """A red flag or a hold caps the phase."""
 
 
-class Phase(Fact):  # type: ignore[misc,valid-type]
+class Phase(_SlotFact):
     """The decided phase, after red flags and holds."""
 
 
-class CautionRaised(Fact):  # type: ignore[misc,valid-type]
+class CautionRaised(_SlotFact):
     """A caution is raised; it changes nothing."""
 
 
-class PlanFact(Fact):  # type: ignore[misc,valid-type]
+class PlanFact(_SlotFact):
     """The plan of the decided phase."""
 
 
