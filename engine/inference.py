@@ -36,6 +36,16 @@ reading the phase)        which reads the decided phase, is true
                           volume, re-assessment date, surveillance)
 ========================  ==================================================  ==========
 
+**Speed (issue 11).** experta still matches and orders every rule; four
+subclasses here, none changing what fires or in which order, take the
+bookkeeping it does for nothing out of each assessment: the matcher enters a
+fact only into the branches of its class and polls only the conflict sets
+it reached (:class:`_TypedReteMatcher`); alpha tokens skip re-checking their
+parts (:class:`_LeanToken`); facts of scalar slots are made without a
+per-slot dispatch (:class:`_SlotFact`); the engine resets without
+introspecting its class and formats a fired rule's log line only when it is
+watched (:class:`_LeanEngine`). ``bench/decide.py`` reports inference alone.
+
 Stages are ordered by salience (see :func:`_salience`). Every firing leaves a
 structured trace step (the facts it matched, the fact it declared). The
 engine class is built once per protocol and process; :meth:`Inference.run`
