@@ -801,6 +801,8 @@ def compute_plan(protocol: Protocol, case: Case, phase: int, red_flag_fired: boo
 
 def _plan_rule(protocol: Protocol) -> Any:
     hold_cautions = frozenset(protocol.plan.volume_hold_cautions)
+    activities = {(number, region): protocol.activities_at(number, region)
+                  for number in protocol.phase_by_number for region in ("hamstring", "calf")}
 
     def rhs(engine: Any, phase: int) -> None:
         """Section 6: activities of the injury's region up to the decided phase, and the
@@ -808,7 +810,8 @@ def _plan_rule(protocol: Protocol) -> Any:
         run: Run = engine.current
         case = run.case
         region = case.assessment.region
-        run.allowed, run.restricted = protocol.activities_at(phase, region)
+        run.allowed, run.restricted = activities.get((phase, region)) or \
+            protocol.activities_at(phase, region)
         red_flag_fired = any(o.result.outcome for o in run.red_flags.values())
         volume_held = any(cid in hold_cautions for cid in run.cautions)
         plan = compute_plan(protocol, case, phase, red_flag_fired, volume_held)
