@@ -70,7 +70,8 @@ def main() -> int:
         print(f"  --jobs {args.jobs}: {many_wall:.1f} s wall, {many_cpu:.1f} s CPU, "
               f"{args.count / many_wall:.0f} files/s")
         if (one_digest, one_lines) != (many_digest, many_lines) or one_lines != args.count:
-            print("  OUTPUTS DIFFER", file=sys.stderr)
+            print("  OUTPUTS DIFFER (was the source changed between the runs? the rule base "
+                  "version covers it)", file=sys.stderr)
             return 1
         print(f"  identical output ({one_lines} lines, sha256 {one_digest[:16]}…) · "
               f"speed-up {one_wall / many_wall:.2f}× · load average after "
