@@ -24,7 +24,7 @@ from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from api.roles import Role
-from api.store import audit
+from api.store import audit, squad
 from api.store.canonical import canonical_json, sha256_hex
 from api.store.database import Database, check_schema, make_engine, migrate
 from api.store.records import (
@@ -45,6 +45,7 @@ from api.store.records import (
     SummaryPhase,
     Timeline,
 )
+from api.store.squad import SquadAthlete
 from api.store.tables import (
     ApiKeyRow,
     AssessmentRow,
@@ -248,6 +249,12 @@ class Store:
         with self.database.reading() as session:
             rows = session.execute(select(AthleteRow).order_by(AthleteRow.id)).scalars()
             return [_athlete(row) for row in rows]
+
+    def squad_board(self) -> list[SquadAthlete]:
+        """Every athlete with the latest injury episode, its entries and the plan dates of
+        its latest current decision, in a constant number of queries (``api.store.squad``)."""
+        with self.database.reading(snapshot=True) as session:
+            return squad.board(session, self.dialect)
 
     def get_athlete(self, athlete_id: str) -> Athlete:
         with self.database.reading() as session:

