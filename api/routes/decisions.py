@@ -35,11 +35,13 @@ def read_decision(decision_id: str,
 def sign_off(decision_id: str, caller: Annotated[Principal, Depends(Allowed("decision.signoff"))],
              raw: RawBody, store: StoreDep) -> Signoff:
     """The clinician accepts the recommended phase, or overrides it with another phase and a
-    reason (mandatory). The recommendation is never changed. A sign-off is final: a second
-    one is refused (409), and so is signing the decision of a superseded assessment."""
+    reason (mandatory), optionally listing the red flags, holds and cautions acknowledged
+    (``acknowledged``, recorded with it). The recommendation is never changed. A sign-off
+    is final: a second one is refused (409), and so is signing the decision of a superseded
+    assessment."""
     new = parse_body(SignoffIn, raw, "sign-off")
     return store.sign_off(caller, decision_id, action=new.action, phase=new.phase,
-                          reason=new.reason)
+                          reason=new.reason, acknowledged=new.acknowledged)
 
 
 @router.get("/{decision_id}/report.pdf", response_class=Response,

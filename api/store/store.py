@@ -68,7 +68,8 @@ from rules.errors import (
     StoreCorrupted,
 )
 
-__all__ = ["Store", "StoredAssessmentInput", "stamp", "utc_now"]
+__all__ = ["Store", "StoredAssessmentInput", "safety_ids", "signoff_problems", "stamp",
+           "utc_now"]
 
 RowT = TypeVar("RowT")
 
@@ -483,8 +484,13 @@ class Store:
 
     def sign_off(self, actor: Principal, decision_id: str, *,
                  action: Literal["accept", "override"], phase: str | None = None,
-                 reason: str | None = None) -> Signoff:
+                 reason: str | None = None, acknowledged: Sequence[str] | None = None
+                 ) -> Signoff:
         """Accept the recommendation or override it; the decision itself is never changed.
+
+        ``acknowledged``: the ids of the decision's red flags, holds and cautions the
+        clinician acknowledged (the pages' confirmation step lists them); recorded with the
+        sign-off and its audit entry. An id the decision does not have is ``InvalidInput``.
 
         A sign-off is final: a second one is a ``Conflict``, and so is signing the
         decision of an assessment that a correction has superseded.
@@ -505,29 +511,17 @@ class Store:
                 raise Conflict(f"assessment {decision.assessment_id} of decision {decision_id} "
                                f"was superseded by {later}: sign off that one's decision")
             recommended = decision.phase_id
-            if action == "accept":
-                if phase is not None and phase != recommended:
-                    raise InvalidInput("the sign-off is not valid", [Problem(
-                        "phase", "accept_phase", f"accepting signs the recommended phase "
-                        f"({recommended}); to sign {phase}, override with a reason")])
-                signed = recommended
-            else:
-                if phase is None or not (reason or "").strip():
-                    raise InvalidInput("the sign-off is not valid", [
-                        *([Problem("phase", "required", "is required to override")]
-                          if phase is None else []),
-                        *([Problem("reason", "required", "is required to override the "
-                                   "recommendation")] if not (reason or "").strip() else [])])
-                if phase == recommended:
-                    raise InvalidInput("the sign-off is not valid", [Problem(
-                        "phase", "same_phase", f"is the recommended phase ({recommended}): "
-                        f"accept it instead of overriding")])
-                signed = phase
+            problems = signoff_problems(recommended, action, phase, reason)
+            if problems:
+                raise InvalidInput("the sign-off is not valid", problems)
+            signed = recommended if action == "accept" else str(phase)
+            noted = _acknowledged(decision.decision_json, acknowledged)
             row = SignoffRow(id=_new_id("sig"), decision_id=decision_id, action=action,
                              recommended_phase=recommended, signed_phase=signed,
                              reason=reason.strip() if reason and reason.strip() else None,
                              clinician_key_id=actor.key_id, clinician_name=actor.name,
-                             signed_at=at)
+                             signed_at=at,
+                             acknowledged=None if noted is None else canonical_json(noted))
             _refuse_nul(row.audited(), "the sign-off is not valid")
             session.add(row)
             audit.append(session, at=at, actor=actor, action=f"signoff.{action}",
@@ -535,6 +529,7 @@ class Store:
                          details={"signoff_id": row.id, "decision_id": decision_id,
                                   "recommended_phase": recommended, "signed_phase": signed,
                                   "reason": row.reason,
+                                  **({} if noted is None else {"acknowledged": noted}),
                                   "record_sha256": audit.record_sha256(row)})
             return _signoff(row)
 
@@ -649,6 +644,54 @@ def _check_matches_injury(assessment: Assessment, injury: InjuryRow) -> None:
         raise Conflict("the assessment is not of this injury: " + "; ".join(mismatches))
 
 
+def signoff_problems(recommended: str, action: str, phase: str | None,
+                     reason: str | None) -> list[Problem]:
+    """What is wrong with a sign-off of a decision that recommended ``recommended``: accepting
+    signs the recommended phase; overriding needs another phase and a reason."""
+    if action == "accept":
+        if phase is not None and phase != recommended:
+            return [Problem("phase", "accept_phase", f"accepting signs the recommended phase "
+                            f"({recommended}); to sign {phase}, override with a reason")]
+        return []
+    problems = []
+    if phase is None:
+        problems.append(Problem("phase", "required", "is required to override"))
+    if not (reason or "").strip():
+        problems.append(Problem("reason", "required", "is required to override the "
+                                "recommendation"))
+    if problems:
+        return problems
+    if phase == recommended:
+        return [Problem("phase", "same_phase", f"is the recommended phase ({recommended}): "
+                        f"accept it instead of overriding")]
+    return []
+
+
+def safety_ids(decision_json: str) -> list[str]:
+    """The ids of a stored decision's red flags, holds and cautions, in that order, once
+    each (a sign-off's ``acknowledged`` must be among them)."""
+    document = json.loads(decision_json)
+    found: list[str] = []
+    for key in ("red_flags", "holds", "cautions"):
+        for item in document.get(key) or []:
+            if isinstance(item, dict) and item.get("id") not in found:
+                found.append(str(item.get("id")))
+    return found
+
+
+def _acknowledged(decision_json: str, given: Sequence[str] | None) -> list[str] | None:
+    if given is None:
+        return None
+    known = safety_ids(decision_json)
+    unknown = [item for item in given if item not in known]
+    if unknown:
+        raise InvalidInput("the sign-off is not valid", [Problem(
+            "acknowledged", "choice", f"{', '.join(repr(u[:20]) for u in unknown[:5])} "
+            f"{'is' if len(unknown) == 1 else 'are'} not a red flag, hold or caution of this "
+            f"decision (it has {', '.join(known) or 'none'})")])
+    return [item for item in known if item in set(given)]
+
+
 def _superseded_by(session: Session, ids: Sequence[str]) -> dict[str, str]:
     if not ids:
         return {}
@@ -714,7 +757,8 @@ def _signoff(row: SignoffRow) -> Signoff:
                    action=row.action,  # type: ignore[arg-type]
                    recommended_phase=row.recommended_phase, signed_phase=row.signed_phase,
                    reason=row.reason, clinician=row.clinician_name,
-                   clinician_key_id=row.clinician_key_id, signed_at=row.signed_at)
+                   clinician_key_id=row.clinician_key_id, signed_at=row.signed_at,
+                   acknowledged=json.loads(row.acknowledged) if row.acknowledged else None)
 
 
 def _report_info(row: ReportRow) -> ReportInfo:
