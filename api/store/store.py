@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -24,7 +24,7 @@ from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from api.roles import Role
-from api.store import audit, squad
+from api.store import audit, checkpoint, squad, trail
 from api.store.canonical import canonical_json, sha256_hex
 from api.store.database import Database, check_schema, make_engine, migrate
 from api.store.records import (
@@ -427,7 +427,7 @@ class Store:
         return entries
 
     def decision_log(self, *, athlete_id: str | None = None, assessed_from: str | None = None,
-                     assessed_to: str | None = None, limit: int = 500
+                     assessed_to: str | None = None, limit: int = 500, offset: int = 0
                      ) -> tuple[list[AssessmentEntry], bool]:
         """Stored assessments with their decisions and sign-offs, newest assessment first.
 
@@ -443,7 +443,7 @@ class Store:
         query = query.order_by(AssessmentRow.assessment_date.desc(),
                                AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
         with self.database.reading() as session:
-            rows = list(session.execute(query.limit(limit + 1)).scalars())
+            rows = list(session.execute(query.offset(offset).limit(limit + 1)).scalars())
             return self._entries(session, rows[:limit]), len(rows) > limit
 
     def get_decision(self, decision_id: str) -> StoredDecision:
@@ -573,6 +573,36 @@ class Store:
     def verify_audit(self) -> audit.AuditVerification:
         with self.database.reading(snapshot=True) as session:
             return audit.verify(session)
+
+    def verify_audit_since_checkpoint(self) -> checkpoint.IncrementalVerification:
+        """Verify only what follows the latest verified checkpoint (the whole chain when
+        there is none), then keep an intact head as the next checkpoint
+        (``api.store.checkpoint``); :meth:`verify_audit` still checks everything."""
+        with self.database.reading(snapshot=True) as session:
+            checked = checkpoint.verify_since(session)
+        result = checked.result
+        since = checked.since.seq if checked.since else 0
+        if result.intact and result.head_seq > since:
+            with self.database.writing() as session:
+                checkpoint.record(session, result, at=stamp(self.now()),
+                                  scope="since" if checked.since else "full")
+        return checked
+
+    def audit_trail(self, *, athlete_id: str | None = None, at_from: str | None = None,
+                    at_to: str | None = None, before: int | None = None, limit: int = 50
+                    ) -> tuple[list[AuditEntry], bool]:
+        """A page of the trail, latest first: of one athlete's records if given, written
+        between two dates (ISO, UTC, both included); true when older entries match."""
+        with self.database.reading() as session:
+            subjects = (trail.athlete_subjects(session, athlete_id) if athlete_id is not None
+                        else None)
+            return trail.entries(session, subjects=subjects, at_from=at_from, at_to=at_to,
+                                 before=before, limit=limit)
+
+    def subject_labels(self, subjects: Iterable[str]) -> dict[str, trail.SubjectLabel]:
+        """Names and decision links for audit subjects (``athlete/FC-23``, ``signoff/…``)."""
+        with self.database.reading() as session:
+            return trail.labels(session, subjects)
 
     def audit_entries(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         with self.database.reading() as session:
