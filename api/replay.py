@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from api.store import Store
-from api.store.store import StoredAssessmentInput
+from api.store.assessments import StoredAssessmentInput
 from engine.assessment import parse_assessment_json
 from engine.decide import Evaluator
 from rules.errors import InvalidAssessment, Problem

@@ -2,6 +2,9 @@
 
 ``Store`` is the one way in: routes and commands call its methods, each write
 is one transaction that also appends to the audit chain (``api.store.audit``).
+``Store`` is a facade over one module per concept (``keys``, ``athletes``,
+``injuries``, ``assessments``, ``decisions``, ``signoffs``, ``reports``, ``audit``)
+sharing the transaction helper of ``api.store.transaction``; see ``api.store.store``.
 Nothing outside this package builds a query.
 """
 

@@ -44,8 +44,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.store.canonical import canonical_json, sha256_hex
-from api.store.records import Principal
+from api.store.canonical import canonical_json, json_or_text, sha256_hex
+from api.store.database import Database
+from api.store.records import AuditEntry, Principal
 from api.store.tables import (
     ApiKeyRow,
     AssessmentRow,
@@ -59,8 +60,8 @@ from api.store.tables import (
     SignoffRow,
 )
 
-__all__ = ["GENESIS", "AuditProblem", "AuditVerification", "append", "entry_hash",
-           "record_sha256", "verify"]
+__all__ = ["GENESIS", "AuditProblem", "AuditTrail", "AuditVerification", "append",
+           "entry_hash", "record_sha256", "verify"]
 
 GENESIS = "0" * 64
 
@@ -352,3 +353,29 @@ def _record_problems(session: Session, rows: Iterable[AuditEntryRow]
             "deleted", seq, f"{subject}, recorded by audit entry #{seq}, is missing (deleted)",
             subject))
     return checked, problems
+
+
+# ---- reading the trail (part of the Store) ----------------------------------------------
+
+
+class AuditTrail:
+    """Reading and verifying the trail (part of :class:`~api.store.store.Store`)."""
+
+    database: Database
+
+    def verify_audit(self) -> AuditVerification:
+        """:func:`verify` over one snapshot of the database."""
+        with self.database.reading(snapshot=True) as session:
+            return verify(session)
+
+    def audit_entries(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
+        """Up to ``limit`` entries numbered above ``after``, in chain order."""
+        with self.database.reading() as session:
+            rows = session.execute(select(AuditEntryRow).where(AuditEntryRow.seq > after)
+                                   .order_by(AuditEntryRow.seq).limit(limit)).scalars()
+            return [AuditEntry(seq=row.seq, at=row.at,
+                               actor={"key": row.actor_key_id, "name": row.actor_name,
+                                      "role": row.actor_role},
+                               action=row.action, subject=row.subject,
+                               details=json_or_text(row.details), prev_hash=row.prev_hash,
+                               hash=row.hash) for row in rows]

@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session
 
 from api.store import audit
 from api.store.tables import AuditCheckpointRow, AuditEntryRow, AuditHeadRow
+from api.store.transaction import StorePart, stamp
 
-__all__ = ["Checkpoint", "IncrementalVerification", "latest", "record", "verify_since"]
+__all__ = ["Checkpoint", "Checkpoints", "IncrementalVerification", "latest", "record",
+           "verify_since"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,24 @@ class IncrementalVerification:
     """The checkpoint it started from; ``None``: it checked the whole chain."""
     checked_entries: int
     """How many entries this check read (all of them for a full check)."""
+
+
+class Checkpoints(StorePart):
+    """Incremental verification (part of :class:`~api.store.store.Store`)."""
+
+    def verify_audit_since_checkpoint(self) -> IncrementalVerification:
+        """Verify only what follows the latest verified checkpoint (the whole chain when
+        there is none), then keep an intact head as the next checkpoint; ``verify_audit``
+        still checks everything."""
+        with self.database.reading(snapshot=True) as session:
+            checked = verify_since(session)
+        result = checked.result
+        since = checked.since.seq if checked.since else 0
+        if result.intact and result.head_seq > since:
+            with self.database.writing() as session:
+                record(session, result, at=stamp(self.now()),
+                       scope="since" if checked.since else "full")
+        return checked
 
 
 def latest(session: Session) -> Checkpoint | None:

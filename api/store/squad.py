@@ -28,10 +28,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased, load_only
 from sqlalchemy.sql.expression import cast
 
+from api.store.athletes import athlete_record
+from api.store.decisions import decision_summary
+from api.store.injuries import injury_record
 from api.store.records import AssessmentEntry, Athlete, Injury
+from api.store.signoffs import signoff_record
 from api.store.tables import AssessmentRow, AthleteRow, DecisionRow, InjuryRow, SignoffRow
+from api.store.transaction import StorePart
 
-__all__ = ["PlanDates", "SquadAthlete", "board"]
+__all__ = ["PlanDates", "Squad", "SquadAthlete", "board"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +59,19 @@ class SquadAthlete:
     plan: PlanDates | None
 
 
+class Squad(StorePart):
+    """The squad board (part of :class:`~api.store.store.Store`)."""
+
+    def squad_board(self) -> list[SquadAthlete]:
+        """Every athlete with the latest injury episode, its entries and the plan dates of
+        its latest current decision, in four statements (see the module)."""
+        with self.database.reading(snapshot=True) as session:
+            return board(session, self.database.dialect)
+
+
 def board(session: Session, dialect: str) -> list[SquadAthlete]:
     """Every athlete, by id, with its latest episode (four statements; see the module)."""
-    from api.store.store import _athlete, _injury, _signoff, _summary
-
-    athletes = [_athlete(row) for row in session.execute(
+    athletes = [athlete_record(row) for row in session.execute(
         select(AthleteRow).order_by(AthleteRow.id)).scalars()]
     latest: dict[str, InjuryRow] = {}
     for injury in session.execute(select(InjuryRow).order_by(
@@ -90,8 +103,8 @@ def board(session: Session, dialect: str) -> list[SquadAthlete]:
             id=row.id, athlete_id=row.athlete_id, injury_id=row.injury_id,
             assessment_date=row.assessment_date, assessor=None, supersedes=row.supersedes,
             superseded_by=superseded_by, input_sha256=row.input_sha256,
-            created_at=row.created_at, decision=_summary(decision),
-            signoff=_signoff(signoff) if signoff else None))
+            created_at=row.created_at, decision=decision_summary(decision),
+            signoff=signoff_record(signoff) if signoff else None))
     wanted = []
     for items in entries.values():
         current = [e for e in items if e.superseded_by is None]
@@ -104,7 +117,7 @@ def board(session: Session, dialect: str) -> list[SquadAthlete]:
         items = entries.get(episode.id, []) if episode is not None else []
         current = [e for e in items if e.superseded_by is None]
         board_rows.append(SquadAthlete(
-            athlete=athlete, injury=_injury(episode) if episode is not None else None,
+            athlete=athlete, injury=injury_record(episode) if episode is not None else None,
             entries=tuple(items),
             plan=plans.get(current[-1].decision.id) if current else None))
     return board_rows

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from api.store.canonical import json_or_text
 from api.store.records import AuditEntry
 from api.store.tables import (
     AssessmentRow,
@@ -29,8 +29,9 @@ from api.store.tables import (
     ReportRow,
     SignoffRow,
 )
+from api.store.transaction import StorePart
 
-__all__ = ["SubjectLabel", "athlete_subjects", "entries", "labels"]
+__all__ = ["SubjectLabel", "Trail", "athlete_subjects", "entries", "labels"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,26 @@ class SubjectLabel:
     """The decision page to link to (assessments, decisions, sign-offs, reports)."""
     date: str | None
     """The assessment date (or the injury date), when there is one."""
+
+
+class Trail(StorePart):
+    """The trail as the audit page reads it (part of :class:`~api.store.store.Store`)."""
+
+    def audit_trail(self, *, athlete_id: str | None = None, at_from: str | None = None,
+                    at_to: str | None = None, before: int | None = None, limit: int = 50
+                    ) -> tuple[list[AuditEntry], bool]:
+        """A page of the trail, latest first: of one athlete's records if given, written
+        between two dates (ISO, UTC, both included); true when older entries match."""
+        with self.database.reading() as session:
+            subjects = (athlete_subjects(session, athlete_id) if athlete_id is not None
+                        else None)
+            return entries(session, subjects=subjects, at_from=at_from, at_to=at_to,
+                           before=before, limit=limit)
+
+    def subject_labels(self, subjects: Iterable[str]) -> dict[str, SubjectLabel]:
+        """Names and decision links for audit subjects (``athlete/FC-23``, ``signoff/…``)."""
+        with self.database.reading() as session:
+            return labels(session, subjects)
 
 
 def athlete_subjects(session: Session, athlete_id: str) -> list[str]:
@@ -92,10 +113,7 @@ def entries(session: Session, *, subjects: Sequence[str] | None = None,
 
 
 def _entry(row: AuditEntryRow) -> AuditEntry:
-    try:
-        details = json.loads(row.details)
-    except ValueError:
-        details = row.details
+    details = json_or_text(row.details)
     return AuditEntry(seq=row.seq, at=row.at,
                       actor={"key": row.actor_key_id, "name": row.actor_name,
                              "role": row.actor_role},

@@ -33,7 +33,7 @@ from api.deps import EvaluatorDep, ReportsDep, StoreDep
 from api.schemas import SignoffIn, parse_body
 from api.store import Store
 from api.store.records import StoredDecision
-from api.store.store import signoff_problems
+from api.store.signoffs import signoff_problems
 from api.web import view
 from api.web.access import PageAccess, PageForm, PostedForm, WebCaller
 from api.web.rendering import SECURITY_HEADERS, redirect, render
