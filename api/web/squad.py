@@ -50,7 +50,7 @@ ATTENTION: tuple[tuple[str, str, str], ...] = (
     # (key, symbol, words): the order of urgency
     ("red_flag", "!", "red flag"),
     ("signoff", "◇", "awaiting sign-off"),
-    ("reassess", "⏰", "re-assessment date passed"),
+    ("reassess", "◷", "re-assessment date passed"),
     ("retest", "↻", "surveillance re-test due"),
     ("stale", "…", f"no assessment in {STALE_DAYS} days"),
 )
