@@ -121,15 +121,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--athletes", type=int, default=1000)
     parser.add_argument("--assessments", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="an SQLite file to build once and reuse on later runs")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temporary:
         url, schema = _database(Path(temporary))
+        reuse = args.keep is not None and args.keep.exists()
+        if args.keep is not None:
+            url, schema = f"sqlite:///{args.keep}", None
         store = Store.open(url, migrate_schema=True)
         try:
-            print(f"building {args.athletes} athletes and {args.assessments} assessments on "
-                  f"{store.dialect} …", flush=True)
-            build(store, args.athletes, args.assessments)
+            if not reuse:
+                print(f"building {args.athletes} athletes and {args.assessments} assessments "
+                      f"on {store.dialect} …", flush=True)
+                build(store, args.athletes, args.assessments)
             key = store.create_key(OPERATOR, role="auditor", name="Bench Auditor").key
+            if reuse:
+                store.create_athlete(CLINICIAN, athlete_id=f"SQ-RUN-{uuid.uuid4().hex[:6]}")
             app = create_app(Settings(database_url="sqlite:////nonexistent/unused.sqlite3",
                                       session_secret="bench-" + "s" * 40), store=store)
             results: dict[str, Any] = {}
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 first = _time(client, "/audit", 1)
                 results["/audit first"] = first
                 print(_line("GET /audit, first visit (whole chain)", first))
-                store.create_athlete(CLINICIAN, athlete_id="SQ-NEW")
+                store.create_athlete(CLINICIAN, athlete_id=f"SQ-NEW-{uuid.uuid4().hex[:6]}")
                 later = _time(client, "/audit", args.repeat)
                 results["/audit"] = later
                 print(_line("GET /audit, later visits (since checkpoint)", later))

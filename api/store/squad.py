@@ -1,42 +1,56 @@
 """The squad board's reads: every athlete's latest injury episode and its entries, in a
 constant number of queries however many athletes there are.
 
-Four statements, whatever the squad's size:
+Five statements, whatever the squad's size:
 
 1. the athletes;
 2. their injury episodes (the latest per athlete is kept: by date, then storage);
-3. the assessments of those episodes, each with its decision's summary columns, its
-   sign-off (outer join) and whether a correction superseded it (outer self-join),
-   never the documents nor the full decision JSON;
-4. the plan dates (``plan.reassess_by`` and ``plan.retests``, protocol section 6) of
+3. per episode, its latest assessment that no correction superseded, with its
+   decision's summary columns and sign-off (the database ranks them:
+   ``ROW_NUMBER() OVER (PARTITION BY injury_id …)``), as plain tuples: never the
+   documents nor the full decision JSON;
+4. the same, of the signed ones (the phase in force);
+5. the plan dates (``plan.reassess_by`` and ``plan.retests``, protocol section 6) of
    the one decision per athlete the board needs them for, read by the database's JSON
    functions (SQLite ``json_extract``, PostgreSQL ``->``), so the large decision JSON
-   never crosses into Python.
+   never crosses into Python; decisions are written once, so dates already read are
+   kept in the process and not read again.
 
-Entries are :class:`~api.store.records.AssessmentEntry` as the timeline gives them, except
-that ``assessor`` is not read (it lives in the input document) and is ``None``.
+An athlete's entries are the ones its status needs (:func:`api.web.view.in_force`): the
+latest signed assessment that no correction superseded and the latest such assessment,
+as :class:`BoardEntry`: plain slots rather than the validated pydantic records (building
+those for a thousand athletes took most of the page's time).
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import JSON, select, type_coerce
+from sqlalchemy import JSON, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, aliased, load_only
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import cast
 
-from api.store.athletes import athlete_record
-from api.store.decisions import decision_summary
-from api.store.injuries import injury_record
-from api.store.records import AssessmentEntry, Athlete, Injury
-from api.store.signoffs import signoff_record
+from api.store.canonical import json_or_text
 from api.store.tables import AssessmentRow, AthleteRow, DecisionRow, InjuryRow, SignoffRow
 from api.store.transaction import StorePart
 
-__all__ = ["PlanDates", "Squad", "SquadAthlete", "board"]
+__all__ = [
+    "BoardAthlete",
+    "BoardDecision",
+    "BoardEntry",
+    "BoardInjury",
+    "BoardPhase",
+    "BoardSignoff",
+    "PlanDates",
+    "Squad",
+    "SquadAthlete",
+    "board",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +63,75 @@ class PlanDates:
 
 
 @dataclass(frozen=True, slots=True)
-class SquadAthlete:
-    """One athlete on the board: the latest injury episode, its entries in assessment-date
-    order (superseded ones included), and the plan dates of the latest current entry."""
+class BoardAthlete:
+    id: str
+    name: str | None
+    sport: str | None
+    position: str | None
 
-    athlete: Athlete
-    injury: Injury | None
-    entries: tuple[AssessmentEntry, ...]
+
+@dataclass(frozen=True, slots=True)
+class BoardInjury:
+    """An injury episode as the board shows it."""
+
+    id: str
+    region: str
+    side: str
+    date: str
+    muscle: str | None
+    bamic_grade: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPhase:
+    number: int
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoardDecision:
+    """A decision as the board shows it: its phase and the ids of its red flags and
+    cautions."""
+
+    id: str
+    phase: BoardPhase
+    criteria_phase: BoardPhase
+    red_flags: tuple[str, ...]
+    cautions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSignoff:
+    id: str
+    action: str
+    signed_phase: str
+    recommended_phase: str
+    clinician: str
+    signed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoardEntry:
+    """An assessment as the board needs it (a light ``AssessmentEntry``: plain slots, built
+    from the store's own rows without validation, a thousand at a time)."""
+
+    id: str
+    assessment_date: str
+    superseded_by: str | None
+    decision: BoardDecision
+    signoff: BoardSignoff | None
+
+
+@dataclass(frozen=True, slots=True)
+class SquadAthlete:
+    """One athlete on the board: the latest injury episode, the entries its status needs
+    (the latest signed current entry, then the latest current entry; one when they are
+    the same; none without an assessment), and the plan dates of the latest current
+    entry."""
+
+    athlete: BoardAthlete
+    injury: BoardInjury | None
+    entries: tuple[BoardEntry, ...]
     plan: PlanDates | None
 
 
@@ -64,67 +140,112 @@ class Squad(StorePart):
 
     def squad_board(self) -> list[SquadAthlete]:
         """Every athlete with the latest injury episode, its entries and the plan dates of
-        its latest current decision, in four statements (see the module)."""
+        its latest current decision, in five statements (see the module)."""
         with self.database.reading(snapshot=True) as session:
             return board(session, self.database.dialect)
 
 
 def board(session: Session, dialect: str) -> list[SquadAthlete]:
-    """Every athlete, by id, with its latest episode (four statements; see the module)."""
-    athletes = [athlete_record(row) for row in session.execute(
-        select(AthleteRow).order_by(AthleteRow.id)).scalars()]
-    latest: dict[str, InjuryRow] = {}
-    for injury in session.execute(select(InjuryRow).order_by(
-            InjuryRow.athlete_id, InjuryRow.date, InjuryRow.created_at)).scalars():
+    """Every athlete, by id, with its latest episode (five statements; see the module).
+
+    Rows are read as plain tuples (Core, no ORM objects) and only the two entries an
+    athlete's status needs (the latest current one, the latest signed current one) become
+    records, built without re-validation: they are the store's own rows, as written."""
+    connection = session.connection()
+    athletes = [BoardAthlete(*r) for r in connection.execute(
+        select(AthleteRow.id, AthleteRow.name, AthleteRow.sport, AthleteRow.position)
+        .order_by(AthleteRow.id))]
+    latest: dict[str, Any] = {}
+    for injury in connection.execute(select(
+            InjuryRow.id, InjuryRow.athlete_id, InjuryRow.region, InjuryRow.side,
+            InjuryRow.date, InjuryRow.muscle, InjuryRow.bamic_grade)
+            .order_by(InjuryRow.athlete_id, InjuryRow.date, InjuryRow.created_at)):
         latest[injury.athlete_id] = injury
-    later = aliased(AssessmentRow)
-    rows = session.execute(
-        select(AssessmentRow, DecisionRow, SignoffRow, later.id)
-        .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
-        .join(InjuryRow, InjuryRow.id == AssessmentRow.injury_id)
-        .outerjoin(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
-        .outerjoin(later, later.supersedes == AssessmentRow.id)
-        .options(load_only(AssessmentRow.id, AssessmentRow.athlete_id, AssessmentRow.injury_id,
-                           AssessmentRow.supersedes, AssessmentRow.assessment_date,
-                           AssessmentRow.input_sha256, AssessmentRow.created_at),
-                 load_only(DecisionRow.id, DecisionRow.assessment_id, DecisionRow.phase_number,
-                           DecisionRow.phase_id, DecisionRow.criteria_phase_number,
-                           DecisionRow.criteria_phase_id, DecisionRow.cleared_to_sprint,
-                           DecisionRow.cleared_to_play, DecisionRow.summary,
-                           DecisionRow.rulebase_version, DecisionRow.protocol_id,
-                           DecisionRow.protocol_version, DecisionRow.evaluated_at))
-        .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at)).all()
     latest_ids = {injury.id for injury in latest.values()}
-    entries: dict[str, list[AssessmentEntry]] = {}
-    for row, decision, signoff, superseded_by in rows:
-        if row.injury_id not in latest_ids:
-            continue
-        entries.setdefault(row.injury_id, []).append(AssessmentEntry(
-            id=row.id, athlete_id=row.athlete_id, injury_id=row.injury_id,
-            assessment_date=row.assessment_date, assessor=None, supersedes=row.supersedes,
-            superseded_by=superseded_by, input_sha256=row.input_sha256,
-            created_at=row.created_at, decision=decision_summary(decision),
-            signoff=signoff_record(signoff) if signoff else None))
-    wanted = []
-    for items in entries.values():
-        current = [e for e in items if e.superseded_by is None]
-        if current:
-            wanted.append(current[-1].decision.id)
-    plans = _plan_dates(session, dialect, wanted)
+    last_of = {row.injury_id: row for row in connection.execute(_latest_entries(signed=False))
+               if row.injury_id in latest_ids}
+    signed_of = {row.injury_id: row for row in connection.execute(_latest_entries(signed=True))
+                 if row.injury_id in latest_ids}
+    needed = {injury_id: (row, signed_of.get(injury_id)) for injury_id, row in last_of.items()}
+    plans = _plan_dates(session, dialect, [last.decision_id for last, _ in needed.values()])
     board_rows = []
     for athlete in athletes:
         episode = latest.get(athlete.id)
-        items = entries.get(episode.id, []) if episode is not None else []
-        current = [e for e in items if e.superseded_by is None]
+        last, signed = needed.get(episode.id, (None, None)) if episode is not None else (
+            None, None)
+        items = [_entry(r) for r in dict.fromkeys(x for x in (signed, last) if x is not None)]
         board_rows.append(SquadAthlete(
-            athlete=athlete, injury=injury_record(episode) if episode is not None else None,
-            entries=tuple(items),
-            plan=plans.get(current[-1].decision.id) if current else None))
+            athlete=athlete,
+            injury=BoardInjury(episode.id, episode.region, episode.side, episode.date,
+                               episode.muscle, episode.bamic_grade)
+            if episode is not None else None,
+            entries=tuple(items), plan=plans.get(last.decision_id) if last else None))
     return board_rows
+
+
+def _latest_entries(*, signed: bool) -> Any:
+    """Per injury episode, its latest assessment that no correction superseded (``signed``:
+    its latest signed one), with the decision's summary columns and the sign-off: one row
+    per episode, picked by the database (``ROW_NUMBER()`` over the episode)."""
+    later = aliased(AssessmentRow)
+    rank = func.row_number().over(partition_by=AssessmentRow.injury_id,
+                                  order_by=(AssessmentRow.assessment_date.desc(),
+                                            AssessmentRow.created_at.desc(),
+                                            AssessmentRow.id.desc())).label("rank")
+    ranked = (
+        select(AssessmentRow.id.label("assessment_id"), AssessmentRow.injury_id,
+               AssessmentRow.assessment_date, DecisionRow.id.label("decision_id"),
+               DecisionRow.phase_number, DecisionRow.phase_id,
+               DecisionRow.criteria_phase_number, DecisionRow.criteria_phase_id,
+               DecisionRow.summary, SignoffRow.id.label("signoff_id"), SignoffRow.action,
+               SignoffRow.recommended_phase, SignoffRow.signed_phase,
+               SignoffRow.clinician_name, SignoffRow.signed_at, rank)
+        .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
+        .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id, isouter=not signed)
+        .outerjoin(later, later.supersedes == AssessmentRow.id)
+        .where(later.id.is_(None))).subquery()
+    return select(ranked).where(ranked.c.rank == 1)
+
+
+def _entry(row: Any) -> BoardEntry:
+    summary = json_or_text(row.summary)
+    summary = summary if isinstance(summary, dict) else {}
+    return BoardEntry(
+        id=row.assessment_id, assessment_date=row.assessment_date, superseded_by=None,
+        decision=BoardDecision(
+            id=row.decision_id, phase=BoardPhase(row.phase_number, row.phase_id),
+            criteria_phase=BoardPhase(row.criteria_phase_number, row.criteria_phase_id),
+            red_flags=tuple(summary.get("red_flags", ())),
+            cautions=tuple(summary.get("cautions", ()))),
+        signoff=None if row.signoff_id is None else BoardSignoff(
+            id=row.signoff_id, action=row.action, signed_phase=row.signed_phase,
+            recommended_phase=row.recommended_phase, clinician=row.clinician_name,
+            signed_at=row.signed_at))
+
+
+_PLANS: OrderedDict[str, PlanDates] = OrderedDict()
+_PLANS_KEPT = 200_000
 
 
 def _plan_dates(session: Session, dialect: str, decision_ids: Sequence[str]
                 ) -> dict[str, PlanDates]:
+    """The plan dates of the decisions, read from their JSON by the database; a decision is
+    written once, so what was read is kept (by decision id, the last 200,000) and only
+    decisions not seen before are read."""
+    found = {d: _PLANS[d] for d in decision_ids if d in _PLANS}
+    missing = [d for d in decision_ids if d not in found]
+    if missing:
+        found.update(_read_plan_dates(session, dialect, missing))
+        for decision_id in missing:
+            if decision_id in found:
+                _PLANS[decision_id] = found[decision_id]
+        while len(_PLANS) > _PLANS_KEPT:
+            _PLANS.popitem(last=False)
+    return found
+
+
+def _read_plan_dates(session: Session, dialect: str, decision_ids: Sequence[str]
+                     ) -> dict[str, PlanDates]:
     if not decision_ids:
         return {}
     document = (cast(DecisionRow.decision_json, JSONB) if dialect == "postgresql"

@@ -32,8 +32,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from api.deps import EvaluatorDep, StoreDep
-from api.store.records import Athlete, Injury
-from api.store.squad import SquadAthlete
+from api.store.squad import BoardAthlete, BoardInjury, SquadAthlete
 from api.web import view
 from api.web.access import PageAccess, WebCaller
 from api.web.rendering import render
@@ -83,8 +82,8 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class SquadRow:
-    athlete: Athlete
-    injury: Injury | None
+    athlete: BoardAthlete
+    injury: BoardInjury | None
     injury_text: str
     days_since_injury: int | None
     last_assessed: str | None

@@ -24,8 +24,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import Protocol as TypingProtocol
 
 from api.store.records import AssessmentEntry, Injury, Signoff
+from api.store.squad import BoardInjury
 from engine.decision import Decision, TraceStep, read_decision
 from rules.dictionary import FIELDS_BY_PATH
 from rules.protocol import Protocol
@@ -183,6 +185,43 @@ def entry_status(entry: AssessmentEntry, protocol: Protocol,
 # ---- the phase in force: the last signed phase of an injury episode ---------------
 
 
+class SignedOff(TypingProtocol):
+    """What the status in force reads of a sign-off (a ``Signoff``, or the squad board's)."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def clinician(self) -> str: ...
+    @property
+    def signed_phase(self) -> str: ...
+
+
+class _Phase(TypingProtocol):
+    @property
+    def id(self) -> str: ...
+
+
+class _Decided(TypingProtocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def phase(self) -> _Phase: ...
+
+
+class EpisodeEntry(TypingProtocol):
+    """What the status in force reads of an entry (an ``AssessmentEntry``, or the squad
+    board's lighter ``api.store.squad.BoardEntry``)."""
+
+    @property
+    def assessment_date(self) -> str: ...
+    @property
+    def superseded_by(self) -> str | None: ...
+    @property
+    def decision(self) -> _Decided: ...
+    @property
+    def signoff(self) -> SignedOff | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class InForce:
     """The status in force for an injury episode: its last signed phase, and the
@@ -196,7 +235,7 @@ class InForce:
     phase_number: int | None
     sprint: Badge
     play: Badge
-    signed: Signoff | None
+    signed: SignedOff | None
     signed_decision: str | None
     signed_date: str | None
     """The assessment date of the signed decision."""
@@ -205,7 +244,7 @@ class InForce:
     pending_date: str | None
 
 
-def in_force(entries: Sequence[AssessmentEntry], protocol: Protocol) -> InForce:
+def in_force(entries: Sequence[EpisodeEntry], protocol: Protocol) -> InForce:
     """The phase in force from an episode's entries (in assessment-date order).
 
     A sign-off of an assessment that a correction superseded no longer stands: its
@@ -318,7 +357,7 @@ def missing_screens(decision: Decision, protocol: Protocol) -> list[ScreenMissin
 # ---- the squad ----------------------------------------------------------------------
 
 
-def injury_text(injury: Injury) -> str:
+def injury_text(injury: Injury | BoardInjury) -> str:
     muscle = (injury.muscle or "").replace("_", " ")
     grade = f"BAMIC {injury.bamic_grade}" if injury.bamic_grade else "grade not given"
     return " · ".join(x for x in (f"{injury.side} {injury.region}", muscle, grade) if x)

@@ -252,7 +252,7 @@ def test_a_clinician_goes_from_sign_in_to_a_verified_signed_report(browser: Any,
 
     page.wait_for_url(re.compile(r"/decisions/[0-9a-f]{32}$"))
     decision_url = page.url
-    page.get_by_text("✓ CLEARED to sprint").first.wait_for()
+    page.get_by_text("would clear to sprint, if signed").first.wait_for()  # pending, not ✓
     assert page.locator("details.explanation").get_attribute("open") is None
     _shot(page, "flow-07-decision", DESKTOP)
 
