@@ -1,16 +1,15 @@
 """The squad board's reads: every athlete's latest injury episode and its entries, in a
 constant number of queries however many athletes there are.
 
-Five statements, whatever the squad's size:
+Four statements, whatever the squad's size:
 
 1. the athletes;
 2. their injury episodes (the latest per athlete is kept: by date, then storage);
-3. per episode, its latest assessment that no correction superseded, with its
-   decision's summary columns and sign-off (the database ranks them:
-   ``ROW_NUMBER() OVER (PARTITION BY injury_id …)``), as plain tuples: never the
-   documents nor the full decision JSON;
-4. the same, of the signed ones (the phase in force);
-5. the plan dates (``plan.reassess_by`` and ``plan.retests``, protocol section 6) of
+3. per episode, its latest assessment that no correction superseded and its latest
+   signed one (the phase in force), with the decision's summary columns and sign-off
+   (the database ranks them: ``ROW_NUMBER() OVER (PARTITION BY injury_id …)``), as
+   plain tuples: never the documents nor the full decision JSON;
+4. the plan dates (``plan.reassess_by`` and ``plan.retests``, protocol section 6) of
    the one decision per athlete the board needs them for, read by the database's JSON
    functions (SQLite ``json_extract``, PostgreSQL ``->``), so the large decision JSON
    never crosses into Python; decisions are written once, so dates already read are
@@ -140,13 +139,13 @@ class Squad(StorePart):
 
     def squad_board(self) -> list[SquadAthlete]:
         """Every athlete with the latest injury episode, its entries and the plan dates of
-        its latest current decision, in five statements (see the module)."""
+        its latest current decision, in four statements (see the module)."""
         with self.database.reading(snapshot=True) as session:
             return board(session, self.database.dialect)
 
 
 def board(session: Session, dialect: str) -> list[SquadAthlete]:
-    """Every athlete, by id, with its latest episode (five statements; see the module).
+    """Every athlete, by id, with its latest episode (four statements; see the module).
 
     Rows are read as plain tuples (Core, no ORM objects) and only the two entries an
     athlete's status needs (the latest current one, the latest signed current one) become
@@ -162,10 +161,15 @@ def board(session: Session, dialect: str) -> list[SquadAthlete]:
             .order_by(InjuryRow.athlete_id, InjuryRow.date, InjuryRow.created_at)):
         latest[injury.athlete_id] = injury
     latest_ids = {injury.id for injury in latest.values()}
-    last_of = {row.injury_id: row for row in connection.execute(_latest_entries(signed=False))
-               if row.injury_id in latest_ids}
-    signed_of = {row.injury_id: row for row in connection.execute(_latest_entries(signed=True))
-                 if row.injury_id in latest_ids}
+    last_of: dict[str, Any] = {}
+    signed_of: dict[str, Any] = {}
+    for row in connection.execute(_latest_entries()):
+        if row.injury_id not in latest_ids:
+            continue
+        if row.latest == 1:
+            last_of[row.injury_id] = row
+        if row.signoff_id is not None and row.latest_of_kind == 1:
+            signed_of[row.injury_id] = row
     needed = {injury_id: (row, signed_of.get(injury_id)) for injury_id, row in last_of.items()}
     plans = _plan_dates(session, dialect, [last.decision_id for last, _ in needed.values()])
     board_rows = []
@@ -183,15 +187,14 @@ def board(session: Session, dialect: str) -> list[SquadAthlete]:
     return board_rows
 
 
-def _latest_entries(*, signed: bool) -> Any:
-    """Per injury episode, its latest assessment that no correction superseded (``signed``:
-    its latest signed one), with the decision's summary columns and the sign-off: one row
-    per episode, picked by the database (``ROW_NUMBER()`` over the episode)."""
+def _latest_entries() -> Any:
+    """Per injury episode, its latest assessment that no correction superseded and its
+    latest signed one, with the decision's summary columns and the sign-off: at most two
+    rows per episode, picked by the database (``ROW_NUMBER()`` over the episode, and over
+    the episode's signed and unsigned assessments apart)."""
     later = aliased(AssessmentRow)
-    rank = func.row_number().over(partition_by=AssessmentRow.injury_id,
-                                  order_by=(AssessmentRow.assessment_date.desc(),
-                                            AssessmentRow.created_at.desc(),
-                                            AssessmentRow.id.desc())).label("rank")
+    order = (AssessmentRow.assessment_date.desc(), AssessmentRow.created_at.desc(),
+             AssessmentRow.id.desc())
     ranked = (
         select(AssessmentRow.id.label("assessment_id"), AssessmentRow.injury_id,
                AssessmentRow.assessment_date, DecisionRow.id.label("decision_id"),
@@ -199,12 +202,18 @@ def _latest_entries(*, signed: bool) -> Any:
                DecisionRow.criteria_phase_number, DecisionRow.criteria_phase_id,
                DecisionRow.summary, SignoffRow.id.label("signoff_id"), SignoffRow.action,
                SignoffRow.recommended_phase, SignoffRow.signed_phase,
-               SignoffRow.clinician_name, SignoffRow.signed_at, rank)
+               SignoffRow.clinician_name, SignoffRow.signed_at,
+               func.row_number().over(partition_by=AssessmentRow.injury_id,
+                                      order_by=order).label("latest"),
+               func.row_number().over(partition_by=(AssessmentRow.injury_id,
+                                                    SignoffRow.id.is_(None)),
+                                      order_by=order).label("latest_of_kind"))
         .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
-        .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id, isouter=not signed)
+        .outerjoin(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
         .outerjoin(later, later.supersedes == AssessmentRow.id)
         .where(later.id.is_(None))).subquery()
-    return select(ranked).where(ranked.c.rank == 1)
+    return select(ranked).where((ranked.c.latest == 1) | (
+        ranked.c.signoff_id.is_not(None) & (ranked.c.latest_of_kind == 1)))
 
 
 def _entry(row: Any) -> BoardEntry:
