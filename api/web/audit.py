@@ -10,6 +10,10 @@ the filters apply to both: the athlete (the trail: that athlete's records), and 
 by name with a link (the athlete's page, the decision's page), never as raw ids alone.
 ``/audit/log.csv`` exports the filtered decision log. ``/keys`` lists the API keys for
 the admin (never the keys themselves).
+
+Not here yet: the access log of reads by insurers and auditors (issue 10, item 10) is
+another branch's (``record_read``/``access_log``); when it lands, the page shows it
+beside the trail and ``/audit/log.csv`` exports it.
 """
 
 from __future__ import annotations
