@@ -20,6 +20,7 @@ before the checkpoint is found by them, not by the page.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -28,6 +29,9 @@ from sqlalchemy.orm import Session
 from api.store import audit
 from api.store.tables import AuditCheckpointRow, AuditEntryRow, AuditHeadRow
 from api.store.transaction import StorePart, stamp
+from rules.errors import Conflict, StoreUnavailable
+
+_log = logging.getLogger("sprintclear.audit")
 
 __all__ = ["Checkpoint", "Checkpoints", "IncrementalVerification", "latest", "record",
            "verify_since"]
@@ -64,9 +68,13 @@ class Checkpoints(StorePart):
         result = checked.result
         since = checked.since.seq if checked.since else 0
         if result.intact and result.head_seq > since:
-            with self.database.writing() as session:
-                record(session, result, at=stamp(self.now()),
-                       scope="since" if checked.since else "full")
+            try:
+                with self.database.writing() as session:
+                    record(session, result, at=stamp(self.now()),
+                           scope="since" if checked.since else "full")
+            except (Conflict, StoreUnavailable) as exc:
+                # a checkpoint only saves work: the answer stands without it
+                _log.warning("audit checkpoint at #%s not kept: %s", result.head_seq, exc)
         return checked
 
 
