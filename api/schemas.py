@@ -113,6 +113,10 @@ class SignoffIn(_Body):
                                   description="The phase signed (override: required)")
     reason: Annotated[str, StringConstraints(max_length=4000)] | None = Field(
         default=None, description="Why (override: required)")
+    acknowledged: list[Annotated[str, StringConstraints(max_length=20)]] | None = Field(
+        default=None, max_length=40,
+        description="The ids of the decision's red flags, holds and cautions the clinician "
+                    "acknowledges (recorded with the sign-off); optional")
 
 
 class SignoffResult(Signoff):

@@ -43,15 +43,17 @@ def read_decision(decision_id: str,
 def sign_off(decision_id: str, caller: Annotated[Principal, Depends(Allowed("decision.signoff"))],
              raw: RawBody, store: StoreDep, reports: ReportsDep) -> SignoffResult:
     """The clinician accepts the recommended phase, or overrides it with another phase and a
-    reason (mandatory). The recommendation is never changed. A sign-off is final: a second
-    one is refused (409), and so is signing the decision of a superseded assessment.
+    reason (mandatory), optionally listing the red flags, holds and cautions acknowledged
+    (``acknowledged``, recorded with it). The recommendation is never changed. A sign-off
+    is final: a second one is refused (409), and so is signing the decision of a superseded
+    assessment.
 
     When the service has a signing key, the signed report is issued now, attributed to this
     clinician (``report``); if it cannot be, the sign-off still stands and ``report_problem``
     says why (issue it with ``POST /v1/decisions/{id}/report``)."""
     new = parse_body(SignoffIn, raw, "sign-off")
     signoff = store.sign_off(caller, decision_id, action=new.action, phase=new.phase,
-                             reason=new.reason)
+                             reason=new.reason, acknowledged=new.acknowledged)
     issued, problem = reports.after_signoff(store, caller, decision_id)
     return SignoffResult(**signoff.model_dump(), report=issued.info if issued else None,
                          report_problem=problem)

@@ -301,7 +301,7 @@ class Assessments(StorePart):
                 for injury in injuries])
 
     def decision_log(self, *, athlete_id: str | None = None, assessed_from: str | None = None,
-                     assessed_to: str | None = None, limit: int = 500
+                     assessed_to: str | None = None, limit: int = 500, offset: int = 0
                      ) -> tuple[list[AssessmentEntry], bool]:
         """Stored assessments with their decisions and sign-offs, newest assessment first.
 
@@ -317,7 +317,7 @@ class Assessments(StorePart):
         query = query.order_by(AssessmentRow.assessment_date.desc(),
                                AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
         with self.database.reading() as session:
-            rows = list(session.execute(query.limit(limit + 1)).scalars())
+            rows = list(session.execute(query.offset(offset).limit(limit + 1)).scalars())
             return assessment_entries(session, rows[:limit]), len(rows) > limit
 
     def stored_assessments(self) -> Iterator[StoredAssessmentInput]:

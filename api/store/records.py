@@ -86,6 +86,9 @@ class Signoff(_Record):
     clinician: str
     clinician_key_id: str | None
     signed_at: str
+    acknowledged: list[str] | None = Field(
+        default=None, description="The red flag, hold and caution ids the clinician "
+        "acknowledged when confirming the sign-off (null: none recorded)")
 
 
 class ReportInfo(_Record):
