@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from support import REMOVE, load_example, varied
+from support import problem as support_problem
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -22,7 +23,7 @@ def test_an_injury_dated_after_tomorrow_is_refused(service: Service) -> None:
         "region": "hamstring", "side": "right", "date": "2026-06-03"},
         headers=service.as_("clinician"))
     assert refused.status_code == 422
-    problem = refused.json()["error"]["fields"][0]
+    problem = support_problem(refused)["fields"][0]
     assert (problem["field"], problem["rule"]) == ("date", "future_date")
     assert "2026-06-03" in problem["message"] and "2026-06-01" in problem["message"]
     assert service.store.count("audit_entries") == before
@@ -38,7 +39,7 @@ def test_an_assessment_dated_after_tomorrow_is_refused(service: Service) -> None
                                             "assessment.date": "2026-06-05"})
     refused = service.assess(injury["id"], document)
     assert refused.status_code == 422
-    fields = [(f["field"], f["rule"]) for f in refused.json()["error"]["fields"]]
+    fields = [(f["field"], f["rule"]) for f in support_problem(refused)["fields"]]
     assert fields == [("assessment.date", "future_date")]
     assert service.store.count("audit_entries") == before
     tomorrow = varied(document, {"assessment.date": "2026-06-02"})

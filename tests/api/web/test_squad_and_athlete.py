@@ -29,13 +29,13 @@ def test_the_squad_shows_the_signed_phase_and_a_pending_recommendation_apart(
         service: Service, visitors: Any) -> None:
     """Each athlete: the signed phase in force (none yet: not cleared), a recommendation
     awaiting sign-off as PENDING (never a ✓ clearance), injury, days and red flags."""
-    service.stored_decision(WINGER)
+    service.stored_decision(WINGER)  # its earlier visit (its previous, run) is signed first
     service.stored_decision("hamstring-symptom-flare-next-morning-pain")
     service.athlete("NEW-1", name="No Injury Yet")
     page = visitors("auditor").page("/squad")
     today = service.store.now().date()
     winger = _row(page, "FC-23")
-    assert "No phase signed yet" in winger
+    assert "Signed phase 3 · run" in winger
     assert "◇ PENDING: recommends 4 · sprint, awaiting sign-off" in winger
     assert "✓ CLEARED" not in winger
     assert "✗ NOT CLEARED to sprint" in winger and "✗ NOT CLEARED to play" in winger
@@ -238,7 +238,9 @@ def test_the_squad_searches_filters_and_sorts(service: Service, visitors: Any) -
     assert shown("region=calf") == ["CALF-1"]
     assert shown("status=red_flag") == ["ATH-0588"]
     assert shown("status=signoff") == ["ATH-0588", "FC-23"]
-    assert sorted(shown("phase=none")) == ["ATH-0588", "CALF-1", "FC-23"]
+    # the examples' earlier visits are stored and signed first (their previous): run, sprint
+    assert shown("phase=none") == ["CALF-1"]
+    assert shown("phase=run") == ["FC-23"] and shown("phase=sprint") == ["ATH-0588"]
     assert shown("phase=play") == []
     assert shown("sort=id") == ["ATH-0588", "CALF-1", "FC-23"]
     assert shown("status=bogus&sort=bogus") == ["ATH-0588", "FC-23", "CALF-1"]
