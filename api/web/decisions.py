@@ -39,6 +39,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from api.confirmation import Confirmation, confirmation
 from api.deps import EvaluatorDep, ReportsDep, StoreDep
 from api.schemas import SignoffIn, parse_body
 from api.scope import scoped_decision
@@ -48,7 +49,7 @@ from api.store.signoffs import signoff_problems
 from api.web import view
 from api.web.access import PageAccess, PageForm, PostedForm, WebCaller
 from api.web.rendering import SECURITY_HEADERS, redirect, render
-from engine.decision import Decision, read_decision
+from engine.decision import read_decision
 from rules.errors import Conflict, InvalidInput, NotConfigured, NotFound, Problem
 from rules.protocol import Protocol
 
@@ -188,84 +189,6 @@ def decision_page(request: Request, decision_id: str,
     store.record_read(caller.principal, action="decision.read", decision_id=stored.id,
                       athlete_id=stored.athlete_id, via="page")
     return page
-
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    """A red flag, hold or caution the clinician acknowledges before the sign-off counts."""
-
-    id: str
-    kind: str
-    symbol: str
-    name: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """The second step of a sign-off: what will be signed, and what must be acknowledged."""
-
-    action: str
-    phase_id: str
-    phase: str
-    recommended: str
-    reason: str | None
-    items: tuple[Acknowledgement, ...]
-    above: bool
-    """An override above the recommendation: it needs an explicit second confirmation."""
-    clears: tuple[str, ...]
-    """What an override above clears, in words (clearances, activities, caps set aside)."""
-    statement: str
-    """The sentence the clinician confirms for an override above."""
-
-
-def confirmation(decision: Decision, protocol: Protocol, action: str, phase_id: str,
-                 reason: str | None) -> Confirmation:
-    """What the confirmation step lists for signing ``phase_id`` (section 8: the decision's
-    red flags, holds and cautions, in that order; for an override above the recommendation,
-    the clearances it grants, the activities it allows and the caps it sets aside)."""
-    items: list[Acknowledgement] = []
-    seen: set[str] = set()
-    for kind, symbol, group in (("Red flag", "!", decision.red_flags),
-                                ("Hold", "■", decision.holds),
-                                ("Caution", "⚠", decision.cautions)):
-        for item in group:
-            if item.id not in seen:
-                seen.add(item.id)
-                items.append(Acknowledgement(item.id, kind, symbol, item.name, item.message))
-    signed = protocol.phase_by_id[phase_id].number
-    recommended = decision.phase.number
-    clears: list[str] = []
-    above = action == "override" and signed > recommended
-    if above:
-        was = protocol.clearance(recommended)
-        now = protocol.clearance(signed)
-        for what, before, after in (("sprint", was[0], now[0]), ("play", was[1], now[1])):
-            if after and not before:
-                clears.append(f"clears the athlete to {what}")
-        allowed = [protocol.activity_by_id[a].name if a in protocol.activity_by_id else a
-                   for a in decision.restricted_activities
-                   if a in protocol.activity_by_id and protocol.phase_by_id[
-                       protocol.activity_by_id[a].from_phase].number <= signed]
-        if allowed:
-            clears.append("allows " + ", ".join(allowed))
-        for held in decision.held_by:
-            cap = protocol.phase_by_id.get(held.cap)
-            if cap is not None and cap.number < signed:
-                clears.append(f"sets aside {held.id} ({held.kind.replace('_', ' ')}, caps the "
-                              f"phase at {view.short_phase(protocol, held.cap)})")
-        for flag in decision.red_flags:
-            if flag.cap.number < signed and flag.id not in {h.id for h in decision.held_by}:
-                clears.append(f"sets aside red flag {flag.id} (caps the phase at "
-                              f"{view.short_phase(protocol, flag.cap.id)})")
-    label = view.phase_label(protocol, phase_id)
-    statement = (f"I sign {label}, above the recommended "
-                 f"{view.phase_label(protocol, decision.phase.id)}: this "
-                 + ("; ".join(clears) if clears else "raises the phase") + ".")
-    return Confirmation(action=action, phase_id=phase_id, phase=label,
-                        recommended=view.phase_label(protocol, decision.phase.id),
-                        reason=reason, items=tuple(items), above=above, clears=tuple(clears),
-                        statement=statement)
 
 
 def _confirm_page(request: Request, caller: WebCaller, store: Store, protocol: Protocol,
