@@ -52,9 +52,13 @@ def test_the_page_shows_the_decision_in_its_own_words(service: Service, visitors
     stored, decision = _decision(service)
     page = visitors("clinician").page(f"/decisions/{stored['id']}")
     banner = page.by_id("banner-title")
-    phase, sprint, play = banner_claims(decision)
+    phase, _, _ = banner_claims(decision)
     assert banner.text == phase
-    assert sprint in page.text and play in page.text
+    # not signed yet: the claims are what it would clear, never a ✓ or ✗ (issue 10 item 1)
+    for what, cleared in (("sprint", decision.cleared_to_sprint),
+                          ("play", decision.cleared_to_play)):
+        verb = "would clear" if cleared else "would not clear"
+        assert f"◇ {verb} to {what}, if signed" in page.text
     assert "Recommendation of the rules" in page.text
     for flag in decision.red_flags:
         assert flag.message in page.text and flag.because in page.text
