@@ -101,12 +101,17 @@ class InjuryIn(_Body):
 
 
 class SignoffIn(_Body):
-    """A clinician's sign-off: accept the recommendation, or override it with a reason."""
+    """A clinician's sign-off: accept the recommendation, or override it with a reason; an
+    override to a phase above the recommendation also confirms it by naming the phase in
+    ``confirm_above``."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"action": "accept"},
         {"action": "override", "phase": "run",
-         "reason": "Grade 3 injury on day 17: hold sprinting until day 21 whatever the tests"}]})
+         "reason": "Grade 3 injury on day 17: hold sprinting until day 21 whatever the tests"},
+        {"action": "override", "phase": "sprint", "confirm_above": "sprint",
+         "reason": "Next-morning soreness settled by noon; re-tested pain-free at 90 % speed",
+         "acknowledged": ["R3"]}]})
 
     action: Literal["accept", "override"]
     phase: PhaseId | None = Field(default=None,
@@ -117,6 +122,12 @@ class SignoffIn(_Body):
         default=None, max_length=40,
         description="The ids of the decision's red flags, holds and cautions the clinician "
                     "acknowledges (recorded with the sign-off); optional")
+    confirm_above: PhaseId | None = Field(
+        default=None,
+        description="The second confirmation of an override to a phase ABOVE the "
+                    "recommendation: the signed phase's id, again (required then; 422 naming "
+                    "what the override clears without it). Elsewhere optional, and if given "
+                    "it must be the signed phase")
 
 
 class SignoffResult(Signoff):

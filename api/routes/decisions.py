@@ -7,13 +7,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import Allowed, RawBody, ReportsDep, StoreDep
+from api.confirmation import confirm_above_problems
+from api.deps import Allowed, EvaluatorDep, RawBody, ReportsDep, StoreDep
 from api.openapi import body, error_responses
 from api.responses import decision_response
 from api.schemas import DecisionEnvelope, SignoffIn, SignoffResult, parse_body
 from api.scope import scoped_decision
 from api.store import Principal
 from api.store.records import ReportInfo
+from api.store.signoffs import signoff_problems
+from engine.decision import read_decision as decision_of
+from rules.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
@@ -41,17 +45,32 @@ def read_decision(decision_id: str,
              responses=error_responses(401, 403, 404, 409, 413, 422),
              openapi_extra=body(SignoffIn))
 def sign_off(decision_id: str, caller: Annotated[Principal, Depends(Allowed("decision.signoff"))],
-             raw: RawBody, store: StoreDep, reports: ReportsDep) -> SignoffResult:
+             raw: RawBody, store: StoreDep, reports: ReportsDep,
+             evaluator: EvaluatorDep) -> SignoffResult:
     """The clinician accepts the recommended phase, or overrides it with another phase and a
     reason (mandatory), optionally listing the red flags, holds and cautions acknowledged
     (``acknowledged``, recorded with it). The recommendation is never changed. A sign-off
     is final: a second one is refused (409), and so is signing the decision of a superseded
     assessment.
 
+    An override to a phase **above** the recommendation needs a second, explicit
+    confirmation, as the decision page asks for: ``confirm_above`` set to the signed phase's
+    id. Without it the answer is 422 naming ``confirm_above`` and saying what the override
+    clears (clearances granted, activities allowed, holds and red flags set aside); nothing
+    is stored.
+
     When the service has a signing key, the signed report is issued now, attributed to this
     clinician (``report``); if it cannot be, the sign-off still stands and ``report_problem``
     says why (issue it with ``POST /v1/decisions/{id}/report``)."""
     new = parse_body(SignoffIn, raw, "sign-off")
+    stored = store.get_decision(decision_id)  # 404 before anything else
+    if stored.signoff is None and stored.superseded_by is None:  # else the store's 409
+        problems = signoff_problems(stored.summary.phase.id, new.action, new.phase, new.reason)
+        problems += confirm_above_problems(decision_of(stored.decision_json),
+                                           evaluator.protocol, new.action, new.phase,
+                                           new.confirm_above)
+        if problems:
+            raise InvalidInput("the sign-off is not valid", problems)
     signoff = store.sign_off(caller, decision_id, action=new.action, phase=new.phase,
                              reason=new.reason, acknowledged=new.acknowledged)
     issued, problem = reports.after_signoff(store, caller, decision_id)

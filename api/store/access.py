@@ -13,14 +13,16 @@ For the audit page and ``GET /v1/access-log``::
     # → AccessLogPage(entries=[AccessEntry(id, at, actor={key, name, role}, action,
     #                                      subject="decision/<id>", athlete_id, via)],
     #                 next_after=<id to pass as Page.after for the next page, or None>)
+    store.latest_reads(AccessLogFilters(athlete_id="FC-23"), before=None, limit=50)
+    # → ([AccessEntry, ...] latest first, True when older entries match): the audit page
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from api.store.records import AccessEntry, AccessLogPage, Principal
 from api.store.tables import AccessLogRow
@@ -65,6 +67,26 @@ def _entry(row: AccessLogRow) -> AccessEntry:
                        via=row.via)  # type: ignore[arg-type]
 
 
+def _filtered(query: Select[Any], filters: AccessLogFilters) -> Select[Any]:
+    """``query`` restricted to the entries every given filter holds for."""
+    if filters.role is not None:
+        query = query.where(AccessLogRow.actor_role == filters.role)
+    if filters.key_id is not None:
+        query = query.where(AccessLogRow.actor_key_id == filters.key_id)
+    if filters.athlete_id is not None:
+        query = query.where(AccessLogRow.athlete_id == filters.athlete_id)
+    if filters.decision_id is not None:
+        query = query.where(AccessLogRow.subject == f"decision/{filters.decision_id}")
+    if filters.action is not None:
+        query = query.where(AccessLogRow.action == filters.action)
+    if filters.since is not None:
+        query = query.where(AccessLogRow.at >= filters.since)
+    if filters.until is not None:
+        bound = filters.until + ("T99" if len(filters.until) == 10 else "")
+        query = query.where(AccessLogRow.at <= bound)
+    return query
+
+
 class AccessLog(StorePart):
     """The access log (part of :class:`~api.store.store.Store`)."""
 
@@ -86,25 +108,26 @@ class AccessLog(StorePart):
         """The recorded reads matching ``filters``, oldest first, one ``page`` of them."""
         filters, page = filters or AccessLogFilters(), page or Page()
         limit = max(1, min(page.limit, 1000))
-        query = select(AccessLogRow).where(AccessLogRow.id > page.after)
-        if filters.role is not None:
-            query = query.where(AccessLogRow.actor_role == filters.role)
-        if filters.key_id is not None:
-            query = query.where(AccessLogRow.actor_key_id == filters.key_id)
-        if filters.athlete_id is not None:
-            query = query.where(AccessLogRow.athlete_id == filters.athlete_id)
-        if filters.decision_id is not None:
-            query = query.where(AccessLogRow.subject == f"decision/{filters.decision_id}")
-        if filters.action is not None:
-            query = query.where(AccessLogRow.action == filters.action)
-        if filters.since is not None:
-            query = query.where(AccessLogRow.at >= filters.since)
-        if filters.until is not None:
-            bound = filters.until + ("T99" if len(filters.until) == 10 else "")
-            query = query.where(AccessLogRow.at <= bound)
+        query = _filtered(select(AccessLogRow).where(AccessLogRow.id > page.after),
+                          filters)
         with self.database.reading() as session:
             rows = list(session.execute(query.order_by(AccessLogRow.id)
                                         .limit(limit + 1)).scalars())
         entries = [_entry(row) for row in rows[:limit]]
         return AccessLogPage(entries=entries,
                              next_after=entries[-1].id if len(rows) > limit else None)
+
+    def latest_reads(self, filters: AccessLogFilters | None = None, *,
+                     before: int | None = None, limit: int = 50
+                     ) -> tuple[list[AccessEntry], bool]:
+        """The recorded reads matching ``filters``, latest first, with an id below
+        ``before`` if given, at most ``limit``; true when older entries match (the audit
+        page and its CSV export read the log this way)."""
+        limit = max(1, limit)
+        query = _filtered(select(AccessLogRow), filters or AccessLogFilters())
+        if before is not None:
+            query = query.where(AccessLogRow.id < before)
+        with self.database.reading() as session:
+            rows = list(session.execute(query.order_by(AccessLogRow.id.desc())
+                                        .limit(limit + 1)).scalars())
+        return [_entry(row) for row in rows[:limit]], len(rows) > limit

@@ -1,5 +1,5 @@
-"""The auditor's page (the chain's check, the decision log, the trail, a CSV export) and the
-admin's key list.
+"""The auditor's page (the chain's check, the decision log, the trail, the access log, CSV
+exports) and the admin's key list.
 
 ``/audit`` verifies the chain incrementally (``Store.verify_audit_since_checkpoint``: only
 the entries after the latest verified checkpoint; ``sprintclear audit verify`` and
@@ -8,12 +8,20 @@ the audit trail, latest entry first, are paged (:data:`LOG_PAGE`, :data:`TRAIL_P
 the filters apply to both: the athlete (the trail: that athlete's records), and dates
 (the log: assessment dates; the trail: the dates of the writes, UTC). Subjects are shown
 by name with a link (the athlete's page, the decision's page), never as raw ids alone.
-``/audit/log.csv`` exports the filtered decision log. ``/keys`` lists the API keys for
-the admin (never the keys themselves).
 
-Not here yet: the access log of reads by insurers and auditors (issue 10, item 10) is
-another branch's (``record_read``/``access_log``); when it lands, the page shows it
-beside the trail and ``/audit/log.csv`` exports it.
+The **access log** (issue 10, item 10: reads of decisions and reports by insurers and
+auditors, ``Store.latest_reads``) is shown after the trail, latest read first, paged
+(:data:`READS_PAGE`, ``reads_before``), with the same filters: the athlete whose decision
+was read, and the dates of the reads (UTC, both ends included). Visits to this page are
+not recorded (it shows no decision; the decision pages it links to are).
+
+Two CSV exports, both of the filtered page: ``/audit/log.csv`` (the decision log, one row
+per stored decision) and ``/audit/access-log.csv`` (the access log, one row per recorded
+read, :data:`ACCESS_CSV_COLUMNS`). They are two files rather than one with a "kind"
+column because they are two different record types: each file is one rectangular table
+with its own header, that a spreadsheet or a script reads without skipping half-empty
+rows, and the decision log's columns stay as they were. ``/keys`` lists the API keys for
+the admin (never the keys themselves).
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ from starlette.responses import Response
 
 from api.deps import EvaluatorDep, StoreDep
 from api.store import Store
-from api.store.records import AssessmentEntry, AuditEntry
+from api.store.access import AccessLogFilters
+from api.store.records import AccessEntry, AssessmentEntry, AuditEntry
 from api.store.trail import SubjectLabel
 from api.web import view
 from api.web.access import PageAccess, WebCaller
@@ -41,6 +50,7 @@ router = APIRouter(include_in_schema=False)
 
 LOG_PAGE = 50
 TRAIL_PAGE = 50
+READS_PAGE = 50
 CSV_LIMIT = 100_000
 
 
@@ -126,6 +136,47 @@ def _words(entry: AuditEntry, label: SubjectLabel | None) -> str:
     return f"{label.kind} of {who}, assessment of {label.date}"
 
 
+READ_WORDS = {"decision.read": "read the decision", "report.read": "downloaded the report",
+              "decision.fhir": "exported the decision as FHIR"}
+"""What each recorded read was, in words."""
+
+
+@dataclass(frozen=True)
+class ReadRow:
+    """One recorded read, with the decision it was of in words (and where to link)."""
+
+    entry: AccessEntry
+    label: SubjectLabel | None
+    what: str
+    """``read the decision``, ``downloaded the report``, ..."""
+    words: str
+    """``decision of Jonas Berg, assessment of 2026-03-17``."""
+
+    @property
+    def decision_id(self) -> str:
+        return self.entry.subject.partition("/")[2]
+
+
+def _read_rows(store: Store, reads: Sequence[AccessEntry]) -> list[ReadRow]:
+    """The reads with their decisions' athletes and dates (one query per kind, not per row)."""
+    labels = store.subject_labels(e.subject for e in reads)
+    rows = []
+    for entry in reads:
+        label = labels.get(entry.subject)
+        if label is not None:
+            words = (f"decision of {label.athlete_name or label.athlete_id}, "
+                     f"assessment of {label.date}")
+        else:
+            words = entry.subject
+        rows.append(ReadRow(entry, label, READ_WORDS.get(entry.action, entry.action), words))
+    return rows
+
+
+def _read_filters(filters: Filters) -> AccessLogFilters:
+    return AccessLogFilters(athlete_id=filters.athlete, since=filters.start,
+                            until=filters.end)
+
+
 @router.get("/audit")
 def audit_page(request: Request,
                caller: Annotated[WebCaller, Depends(PageAccess("audit.read"))],
@@ -134,8 +185,11 @@ def audit_page(request: Request,
                assessed_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
                assessed_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-               before: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Response:
-    """The chain's check (incremental), a page of the decision log and of the trail."""
+               before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+               reads_before: Annotated[int | None, Query(ge=1, le=2**62)] = None
+               ) -> Response:
+    """The chain's check (incremental), a page of the decision log, of the trail and of the
+    access log."""
     checked = store.verify_audit_since_checkpoint()
     filters = _filters(store, athlete, assessed_from, assessed_to)
     entries, more = ([], False) if filters.problems else store.decision_log(
@@ -144,6 +198,8 @@ def audit_page(request: Request,
     trail, older = ([], False) if filters.problems else store.audit_trail(
         athlete_id=filters.athlete, at_from=filters.start, at_to=filters.end, before=before,
         limit=TRAIL_PAGE)
+    reads, older_reads = ([], False) if filters.problems else store.latest_reads(
+        _read_filters(filters), before=reads_before, limit=READS_PAGE)
     labels = store.subject_labels(e.subject for e in trail)
     rows = [TrailRow(e, labels.get(e.subject), _words(e, labels.get(e.subject)))
             for e in trail]
@@ -153,7 +209,9 @@ def audit_page(request: Request,
                   end=assessed_to or "", problems=filters.problems,
                   log=_log_rows(store, entries, evaluator.protocol), more=more, page=page,
                   log_page=LOG_PAGE, trail=rows, older=trail[-1].seq if older and trail
-                  else None, query=filters.query(), may_athlete=caller.may("athlete.read"),
+                  else None, reads=_read_rows(store, reads),
+                  older_reads=reads[-1].id if older_reads and reads else None,
+                  query=filters.query(), may_athlete=caller.may("athlete.read"),
                   status=422 if filters.problems else 200)
 
 
@@ -197,6 +255,45 @@ def audit_csv(caller: Annotated[WebCaller, Depends(PageAccess("audit.read"))],
     return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={**SECURITY_HEADERS, "Content-Disposition":
                              f'attachment; filename="sprintclear-decision-log-{stamp}.csv"'})
+
+
+ACCESS_CSV_COLUMNS = ("read_at", "reader_name", "reader_role", "reader_key_id", "action",
+                      "via", "decision_id", "athlete_id", "athlete_name", "assessment_date",
+                      "entry_id")
+"""The access log export's columns: who read (name, role, key id), when (UTC), what
+(``decision.read``, ``report.read``, ``decision.fhir``; through the ``api`` or a ``page``),
+which decision of which athlete; ``entry_id`` is the log's own number."""
+
+
+@router.get("/audit/access-log.csv")
+def access_csv(caller: Annotated[WebCaller, Depends(PageAccess("access.read"))],
+               store: StoreDep,
+               athlete: Annotated[str | None, Query(max_length=64)] = None,
+               read_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+               read_to: Annotated[str | None, Query(alias="to", max_length=40)] = None
+               ) -> Response:
+    """The filtered access log as CSV (UTF-8, one row per recorded read, latest first; the
+    page's filters: the athlete whose decision was read, the dates of the reads); a wrong
+    filter is 422 with the problems as text."""
+    filters = _filters(store, athlete, read_from, read_to)
+    if filters.problems:
+        return Response("\n".join(filters.problems) + "\n", status_code=422,
+                        media_type="text/plain; charset=utf-8", headers=dict(SECURITY_HEADERS))
+    reads, _ = store.latest_reads(_read_filters(filters), limit=CSV_LIMIT)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ACCESS_CSV_COLUMNS)
+    for row in _read_rows(store, reads):
+        entry, label = row.entry, row.label
+        writer.writerow(_safe(str(value)) for value in (
+            entry.at, entry.actor.get("name") or "", entry.actor.get("role") or "",
+            entry.actor.get("key") or "", entry.action, entry.via, row.decision_id,
+            entry.athlete_id or "", (label.athlete_name or "") if label else "",
+            (label.date or "") if label else "", entry.id))
+    stamp = store.now().strftime("%Y%m%dT%H%M%SZ")
+    return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={**SECURITY_HEADERS, "Content-Disposition":
+                             f'attachment; filename="sprintclear-access-log-{stamp}.csv"'})
 
 
 def _safe(value: str) -> str:

@@ -17,11 +17,21 @@ reason, both required, checked by the API's ``SignoffIn`` and the store);
 the sign-off goes through ``Store.sign_off`` like ``POST /v1/decisions/{id}/signoff``.
 The report is the one ``GET /v1/decisions/{id}/report.pdf`` serves (made once,
 signed with the clinic's key, then kept), downloaded as a file.
+
+A decision signed off without a report (no signing key then, or issuing failed at
+the sign-off) shows a clinician an "Issue the signed report" button: a form post
+(with the session's CSRF token, like every page form) to
+``/decisions/{id}/report``, which calls the very service ``POST /v1/decisions/{id}/report``
+calls (``ReportService.issue``), attributed to that clinician. Other roles see only
+whether a report exists. When issuing fails (no signing key, a conflict, the renderer
+or the signer failing), the page says why (``report_problem``, as the API's sign-off
+answer does), never a 500; the sign-off stands and nothing else is written.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated
@@ -29,6 +39,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from api.confirmation import Confirmation, confirmation
 from api.deps import EvaluatorDep, ReportsDep, StoreDep
 from api.schemas import SignoffIn, parse_body
 from api.scope import scoped_decision
@@ -38,11 +49,13 @@ from api.store.signoffs import signoff_problems
 from api.web import view
 from api.web.access import PageAccess, PageForm, PostedForm, WebCaller
 from api.web.rendering import SECURITY_HEADERS, redirect, render
-from engine.decision import Decision, read_decision
-from rules.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.decision import read_decision
+from rules.errors import Conflict, InvalidInput, NotConfigured, NotFound, Problem
 from rules.protocol import Protocol
 
 router = APIRouter(include_in_schema=False)
+
+_LOG = logging.getLogger(__name__)
 
 SIGNOFF_FIELDS = ("action", "phase", "reason")
 
@@ -100,8 +113,8 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
                    decision_id: str, *, status: int = 200,
                    entered: Mapping[str, str] | None = None,
                    errors: Mapping[str, Sequence[str]] | None = None,
-                   form_problems: Sequence[Problem] = (), conflict: str | None = None
-                   ) -> Response:
+                   form_problems: Sequence[Problem] = (), conflict: str | None = None,
+                   report_problem: str | None = None) -> Response:
     from reports.view import activity_groups, build_view  # imports WeasyPrint's package
 
     stored = store.get_decision(decision_id)
@@ -137,6 +150,9 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
         superseded_by=superseded_by, episode=episode_status,
         steps=view.explanation_steps(decision.explanation, decided_by),
         may_sign=may_sign, may_report=caller.may("report.read"),
+        may_issue=(caller.may("decision.signoff") and stored.signoff is not None
+                   and stored.report is None),
+        report_problem=report_problem,
         may_correct=caller.may("assessment.create") and stored.superseded_by is None,
         may_athlete=caller.may("athlete.read"),
         phases=[(pid, label) for pid, label in view.phase_choices(protocol)
@@ -173,84 +189,6 @@ def decision_page(request: Request, decision_id: str,
     store.record_read(caller.principal, action="decision.read", decision_id=stored.id,
                       athlete_id=stored.athlete_id, via="page")
     return page
-
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    """A red flag, hold or caution the clinician acknowledges before the sign-off counts."""
-
-    id: str
-    kind: str
-    symbol: str
-    name: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """The second step of a sign-off: what will be signed, and what must be acknowledged."""
-
-    action: str
-    phase_id: str
-    phase: str
-    recommended: str
-    reason: str | None
-    items: tuple[Acknowledgement, ...]
-    above: bool
-    """An override above the recommendation: it needs an explicit second confirmation."""
-    clears: tuple[str, ...]
-    """What an override above clears, in words (clearances, activities, caps set aside)."""
-    statement: str
-    """The sentence the clinician confirms for an override above."""
-
-
-def confirmation(decision: Decision, protocol: Protocol, action: str, phase_id: str,
-                 reason: str | None) -> Confirmation:
-    """What the confirmation step lists for signing ``phase_id`` (section 8: the decision's
-    red flags, holds and cautions, in that order; for an override above the recommendation,
-    the clearances it grants, the activities it allows and the caps it sets aside)."""
-    items: list[Acknowledgement] = []
-    seen: set[str] = set()
-    for kind, symbol, group in (("Red flag", "!", decision.red_flags),
-                                ("Hold", "■", decision.holds),
-                                ("Caution", "⚠", decision.cautions)):
-        for item in group:
-            if item.id not in seen:
-                seen.add(item.id)
-                items.append(Acknowledgement(item.id, kind, symbol, item.name, item.message))
-    signed = protocol.phase_by_id[phase_id].number
-    recommended = decision.phase.number
-    clears: list[str] = []
-    above = action == "override" and signed > recommended
-    if above:
-        was = protocol.clearance(recommended)
-        now = protocol.clearance(signed)
-        for what, before, after in (("sprint", was[0], now[0]), ("play", was[1], now[1])):
-            if after and not before:
-                clears.append(f"clears the athlete to {what}")
-        allowed = [protocol.activity_by_id[a].name if a in protocol.activity_by_id else a
-                   for a in decision.restricted_activities
-                   if a in protocol.activity_by_id and protocol.phase_by_id[
-                       protocol.activity_by_id[a].from_phase].number <= signed]
-        if allowed:
-            clears.append("allows " + ", ".join(allowed))
-        for held in decision.held_by:
-            cap = protocol.phase_by_id.get(held.cap)
-            if cap is not None and cap.number < signed:
-                clears.append(f"sets aside {held.id} ({held.kind.replace('_', ' ')}, caps the "
-                              f"phase at {view.short_phase(protocol, held.cap)})")
-        for flag in decision.red_flags:
-            if flag.cap.number < signed and flag.id not in {h.id for h in decision.held_by}:
-                clears.append(f"sets aside red flag {flag.id} (caps the phase at "
-                              f"{view.short_phase(protocol, flag.cap.id)})")
-    label = view.phase_label(protocol, phase_id)
-    statement = (f"I sign {label}, above the recommended "
-                 f"{view.phase_label(protocol, decision.phase.id)}: this "
-                 + ("; ".join(clears) if clears else "raises the phase") + ".")
-    return Confirmation(action=action, phase_id=phase_id, phase=label,
-                        recommended=view.phase_label(protocol, decision.phase.id),
-                        reason=reason, items=tuple(items), above=above, clears=tuple(clears),
-                        statement=statement)
 
 
 def _confirm_page(request: Request, caller: WebCaller, store: Store, protocol: Protocol,
@@ -312,8 +250,36 @@ def sign_off(request: Request, decision_id: str,
     except Conflict as exc:
         return _decision_page(request, posted.caller, store, protocol, decision_id,
                               status=409, entered=entered, conflict=str(exc))
-    reports.after_signoff(store, posted.caller.principal, decision_id)  # never fails
+    _, unissued = reports.after_signoff(store, posted.caller.principal, decision_id)  # no raise
+    if unissued is not None:  # signed, but the report was not issued: say why, here
+        return _decision_page(request, posted.caller, store, protocol, decision_id,
+                              report_problem=unissued)
     return redirect(f"/decisions/{decision_id}#signoff-status")
+
+
+@router.post("/decisions/{decision_id}/report")
+def issue_report(request: Request, decision_id: str,
+                 posted: Annotated[PostedForm, Depends(PageForm("decision.signoff"))],
+                 store: StoreDep, evaluator: EvaluatorDep, reports: ReportsDep) -> Response:
+    """Issue the signed report of a decision signed off without one, attributed to the
+    signed-in clinician (``ReportService.issue``, as ``POST /v1/decisions/{id}/report``);
+    then back to the page. A failure is said on the page: 409 (not signed off, or already
+    issued), 503 (no signing key, or the report could not be rendered or signed)."""
+    store.get_decision(decision_id)  # 404 before anything else
+    try:
+        reports.issue(store, posted.caller.principal, decision_id)
+    except Conflict as exc:
+        status, why = 409, str(exc)
+    except NotConfigured as exc:
+        status, why = 503, f"the report was not issued: {exc}"
+    except Exception as exc:  # the renderer or the signer: said on the page, never a 500
+        _LOG.exception("the report of decision %s was not issued", decision_id)
+        status, why = 503, (f"the report was not issued ({exc}); nothing was stored. "
+                            f"Try again; if it fails again, tell the clinic's IT")
+    else:
+        return redirect(f"/decisions/{decision_id}#report")
+    return _decision_page(request, posted.caller, store, evaluator.protocol, decision_id,
+                          status=status, report_problem=why)
 
 
 @router.get("/decisions/{decision_id}/report.pdf")

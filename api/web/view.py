@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Protocol as TypingProtocol
 
+from api.confirmation import phase_label, short_phase
 from api.store.records import AssessmentEntry, Injury, Signoff
 from api.store.squad import BoardInjury
 from engine.decision import Decision, TraceStep, read_decision
@@ -46,6 +47,7 @@ __all__ = [
     "missing_screens",
     "pending_badge",
     "phase_label",
+    "short_phase",
     "standing_red_flags",
 ]
 
@@ -68,20 +70,6 @@ def cleared_badge(cleared: bool, what: str) -> Badge:
 def clearance_of(protocol: Protocol, phase_id: str) -> tuple[bool, bool]:
     """(cleared to sprint, cleared to play) of a phase: ``Protocol.clearance``, as the engine."""
     return protocol.clearance(protocol.phase_by_id[phase_id].number)
-
-
-def phase_label(protocol: Protocol, phase_id: str) -> str:
-    """``4 · sprint — Return to sprint``."""
-    phase = protocol.phase_by_id.get(phase_id)
-    if phase is None:
-        return phase_id
-    return f"{phase.number} · {phase.id} — {phase.name}"
-
-
-def short_phase(protocol: Protocol, phase_id: str) -> str:
-    """``4 · sprint``."""
-    phase = protocol.phase_by_id.get(phase_id)
-    return phase_id if phase is None else f"{phase.number} · {phase.id}"
 
 
 # ---- one decision's status: the recommendation and its sign-off --------------------

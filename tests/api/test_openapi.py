@@ -92,3 +92,22 @@ def test_request_choices_are_the_data_dictionarys(service: Service) -> None:
     assert get_args(RoleId) == tuple(role.value for role in Role)
     assert set(get_args(InjuryIn.model_fields["region"].annotation)) == set(
         FIELDS_BY_PATH["injury.region"].choices)
+
+
+def test_the_signoff_examples_are_valid_and_one_confirms_an_override_above(
+        service: Service) -> None:
+    """Every documented sign-off body reads as a SignoffIn; one is an override above the
+    recommendation carrying ``confirm_above`` = its phase, and the field is described."""
+    import json
+
+    from api.schemas import SignoffIn, parse_body
+
+    document = _document(service)
+    content = document["paths"]["/v1/decisions/{decision_id}/signoff"]["post"][
+        "requestBody"]["content"]["application/json"]
+    values = [example["value"] for example in content["examples"].values()]
+    for value in values:
+        parse_body(SignoffIn, json.dumps(value).encode("utf-8"), "sign-off")
+    assert any(v.get("confirm_above") and v["confirm_above"] == v.get("phase") for v in values)
+    field = document["components"]["schemas"]["SignoffIn"]["properties"]["confirm_above"]
+    assert "ABOVE" in field["description"]

@@ -329,6 +329,13 @@ SIGNOFF_ERRORS = [
     ({"action": "override", "phase": "jog", "reason": "x"}, "phase", "choice"),
     ({"action": "accept", "note": "x"}, "note", "unknown_field"),
     ({"action": "override", "phase": "run", "reason": "x" * 4001}, "reason", "length"),
+    # an override above the recommendation (sprint) needs confirm_above = the signed phase
+    ({"action": "override", "phase": "play", "reason": "x"}, "confirm_above", "required"),
+    ({"action": "override", "phase": "play", "reason": "x", "confirm_above": "train"},
+     "confirm_above", "confirmation"),
+    ({"action": "override", "phase": "play", "reason": "x", "confirm_above": "jog"},
+     "confirm_above", "choice"),
+    ({"action": "accept", "confirm_above": "run"}, "confirm_above", "confirmation"),
 ]
 
 
@@ -363,6 +370,38 @@ def test_override_keeps_the_recommendation(service: Service) -> None:
     assert read["signoff"] == {k: v for k, v in signoff.items()
                                if k not in ("report", "report_problem")}
     assert signoff["report"] is None  # this service has no signing key
+
+
+def test_an_override_above_needs_confirm_above_naming_what_it_clears(
+        service: Service) -> None:
+    """Signing sprint over the flare's lower recommendation: without ``confirm_above`` a 422
+    names the field and says, as the page's confirmation step does, what the override
+    clears; nothing is stored. Confirmed with the signed phase's id, it is signed."""
+    from api.confirmation import confirmation
+    from engine.decision import Decision
+
+    stored = service.stored_decision("hamstring-symptom-flare-next-morning-pain")
+    decision = Decision.model_validate(stored["decision"])
+    assert decision.phase.number < 4 and decision.red_flags
+    url = f"/v1/decisions/{stored['id']}/signoff"
+    body = {"action": "override", "phase": "sprint", "reason": "Flare settled by noon"}
+    counts = {t: service.store.count(t) for t in ("signoffs", "audit_entries")}
+    refused = service.client.post(url, json=body, headers=service.as_("clinician"))
+    assert refused.status_code == 422
+    [field] = problem(refused)["fields"]
+    assert (field["field"], field["rule"]) == ("confirm_above", "required")
+    statement = confirmation(decision, default_protocol(), "override", "sprint", None).statement
+    assert statement in field["message"] and "'sprint'" in field["message"]
+    assert "clears the athlete to sprint" in field["message"]
+    assert "red flag R3" in field["message"] or "sets aside R3" in field["message"]
+    assert {t: service.store.count(t) for t in counts} == counts
+    signed = service.client.post(url, json={**body, "confirm_above": "sprint"},
+                                 headers=service.as_("clinician"))
+    assert signed.status_code == 201, signed.text
+    assert (signed.json()["recommended_phase"], signed.json()["signed_phase"]) == (
+        decision.phase.id, "sprint")
+    again = service.client.post(url, json=body, headers=service.as_("clinician"))
+    assert again.status_code == 409  # final: the conflict, not the missing confirmation
 
 
 def test_rules_catalogue_has_every_rule_with_thresholds_and_sources(service: Service) -> None:

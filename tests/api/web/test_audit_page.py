@@ -209,3 +209,97 @@ def test_the_filtered_log_exports_as_csv(service: Service, visitors: Any) -> Non
     assert next(r for r in every if r["decision_id"] == ids[1])[
         "superseded_by_decision"] == ids[2]
     assert auditor.get("/audit/log.csv?from=nope").status_code == 422
+
+
+FOOTBALLER = "hamstring-footballer-progressive-running-strength-deficit"
+INSURER = Principal(key_id="key_ins", name="Acme Mutual claims", role="insurer")
+
+
+def _reads_section(page: Page) -> Page:
+    return Page(page.html.split('id="reads-title"', 1)[1])
+
+
+@sqlite_only
+def test_the_access_log_shows_reads_by_name_with_links_filtered(service: Service,
+                                                                visitors: Any) -> None:
+    """An insurer's API read and an auditor's page read appear, latest first, with who, what,
+    the athlete by name and the decision linked; the athlete and date filters apply; the
+    visit to the audit page itself is not recorded."""
+    service.athlete("FC-23", name="Jonas Berg")
+    stored = service.stored_decision(FOOTBALLER)
+    assert service.client.post(f"/v1/decisions/{stored['id']}/signoff", json={
+        "action": "accept"}, headers=service.as_("clinician")).status_code == 201
+    assert service.client.get(f"/v1/decisions/{stored['id']}",
+                              headers=service.as_("insurer")).status_code == 200
+    auditor = visitors("auditor")
+    auditor.page(f"/decisions/{stored['id']}")
+    before = service.store.count("access_log")
+    reads = _reads_section(auditor.page("/audit"))
+    assert service.store.count("access_log") == before == 2
+    rows = [r.text for r in reads.all("tr") if r.text[:1].isdigit()]
+    assert len(rows) == 2
+    assert "test auditor" in rows[0] and "auditor" in rows[0] and "via a page" in rows[0]
+    assert "test insurer" in rows[1] and "read the decision" in rows[1] and "via the API" in rows[1]
+    assert "decision of Jonas Berg, assessment of" in rows[1]
+    assert f'href="/decisions/{stored["id"]}"' in reads.html
+    assert 'href="/athletes/FC-23"' in reads.html
+    for query in ("athlete=ATH-1", "from=2026-05-01&to=2026-05-31"):
+        if query.startswith("athlete"):
+            service.athlete("ATH-1")
+        none = _reads_section(auditor.page(f"/audit?{query}"))
+        assert "No read matches." in none.text, query
+    same_day = _reads_section(auditor.page("/audit?athlete=FC-23&from=2026-06-01&to=2026-06-01"))
+    assert len([r for r in same_day.all("tr") if r.text[:1].isdigit()]) == 2
+
+
+@sqlite_only
+def test_the_access_log_pages_back(service: Service, visitors: Any) -> None:
+    """Fifty reads a page, latest first, with a link to the earlier ones."""
+    for _ in range(55):
+        service.store.record_read(INSURER, action="report.read", decision_id="dec_gone",
+                                  athlete_id="FC-23", via="api")
+    auditor = visitors("auditor")
+    reads = _reads_section(auditor.page("/audit"))
+    numbers = [int(r.text.split()[0]) for r in reads.all("tr") if r.text[:1].isdigit()]
+    assert numbers == list(range(55, 5, -1))
+    assert "downloaded the report" in reads.text and "decision/dec_gone" in reads.text
+    earlier = [a.attrs["href"] for a in reads.all("a") if a.text == "Earlier reads"]
+    assert earlier == ["/audit?reads_before=6#reads-title"]
+    older = _reads_section(auditor.page(earlier[0]))
+    assert [int(r.text.split()[0]) for r in older.all("tr") if r.text[:1].isdigit()] == [
+        5, 4, 3, 2, 1]
+
+
+@sqlite_only
+def test_the_filtered_access_log_exports_as_its_own_csv(service: Service,
+                                                        visitors: Any) -> None:
+    """/audit/access-log.csv: one row per read of the filter, latest first, with the
+    reader, the decision and the athlete's name; formulas defused; a bad filter is 422."""
+    import csv
+    import io
+
+    ids = _store_visits(service.store)
+    service.store.record_read(INSURER, action="decision.read", decision_id=ids[3],
+                              athlete_id="ATH-1", via="api")
+    service.store.record_read(Principal(key_id="key_x", name="=cmd|' /C calc'!A0",
+                                        role="auditor"),
+                              action="report.read", decision_id=ids[0], athlete_id="FC-23",
+                              via="page")
+    auditor = visitors("auditor")
+    page = auditor.page("/audit?athlete=ATH-1")
+    assert page.all("a", href="/audit/access-log.csv?athlete=ATH-1")
+    assert page.all("a", href="/audit/log.csv?athlete=ATH-1")
+    response = auditor.get("/audit/access-log.csv?athlete=ATH-1")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "text/csv")
+    assert "access-log" in response.headers["content-disposition"]
+    [row] = list(csv.DictReader(io.StringIO(response.text)))
+    assert (row["reader_name"], row["reader_role"], row["action"], row["via"]) == (
+        "Acme Mutual claims", "insurer", "decision.read", "api")
+    assert (row["decision_id"], row["athlete_id"], row["assessment_date"]) == (
+        ids[3], "ATH-1", "2026-03-10")
+    every = list(csv.DictReader(io.StringIO(auditor.get("/audit/access-log.csv").text)))
+    assert [r["decision_id"] for r in every] == [ids[0], ids[3]]
+    assert every[0]["reader_name"].startswith("'=")
+    assert auditor.get("/audit/access-log.csv?to=nope").status_code == 422
+    assert visitors("insurer").get("/audit/access-log.csv").status_code == 403

@@ -54,10 +54,11 @@ def test_the_page_shows_the_decision_in_its_own_words(service: Service, visitors
     banner = page.by_id("banner-title")
     phase, _, _ = banner_claims(decision)
     assert banner.text == phase
-    # unsigned: the recommendation's clearances are pending claims, never ✓/✗ badges
-    for what, cleared in (("sprint", decision.cleared_to_sprint), ("play", decision.cleared_to_play)):
-        claim = f"{'would clear' if cleared else 'would not clear'} to {what}, if signed"
-        assert claim in page.text
+    # not signed yet: the claims are what it would clear, never a ✓ or ✗ (issue 10 item 1)
+    for what, cleared in (("sprint", decision.cleared_to_sprint),
+                          ("play", decision.cleared_to_play)):
+        verb = "would clear" if cleared else "would not clear"
+        assert f"◇ {verb} to {what}, if signed" in page.text
     assert "Recommendation of the rules" in page.text
     for flag in decision.red_flags:
         assert flag.message in page.text and flag.because in page.text
@@ -122,7 +123,9 @@ def test_accepting_signs_the_recommendation_as_the_signed_in_clinician(
     page = clinician.page(f"/decisions/{stored['id']}")
     assert "Accepted by test clinician" in page.by_id("signoff-status").text
     assert not page.all("form", action=f"/decisions/{stored['id']}/signoff")
-    assert page.all("a", href=f"/decisions/{stored['id']}/report.pdf")
+    # no signing key here: no report to download, the button to issue it instead
+    assert not page.all("a", href=f"/decisions/{stored['id']}/report.pdf")
+    assert page.all("form", action=f"/decisions/{stored['id']}/report")
     assert decision.phase.name in page.by_id("signoff-status").text
 
 
@@ -497,3 +500,93 @@ def test_the_api_records_an_acknowledgement_list_and_refuses_unknown_ids(
                                headers=service.as_("clinician"),
                                json={"action": "accept", "acknowledged": ids})
     assert done.status_code == 201 and done.json()["acknowledged"] == ids
+
+
+def _without_signing(service: Service) -> Any:
+    """Make the service's report service one without a key; return the one it had."""
+    from api.reporting import ReportService
+
+    app: Any = service.client.app
+    had = app.state.reports
+    app.state.reports = ReportService(None, had.name, had.meaning, had.clock, had.protocol)
+    return had
+
+
+def test_a_clinician_issues_the_report_a_sign_off_went_without(
+        service: Service, visitors: Any, report_signing: None) -> None:
+    """Signed off while no key was set: the clinician gets "Issue the signed report" (a form
+    with the session's token); without a key it says why (503 page, nothing stored); with
+    one it issues the report, attributed to that clinician; other roles see only whether a
+    report exists."""
+    stored, _ = _decision(service)
+    app: Any = service.client.app
+    had = _without_signing(service)
+    assert service.client.post(f"/v1/decisions/{stored['id']}/signoff", json={
+        "action": "accept"}, headers=service.as_("clinician")).json()["report"] is None
+    url = f"/decisions/{stored['id']}"
+    for role in ("auditor", "insurer"):
+        page = visitors(role).page(url)
+        assert not page.all("form", action=f"{url}/report") and not page.all(
+            "a", href=f"{url}/report.pdf")
+        assert "No signed report has been issued" in page.by_id("report-state").text
+    clinician = visitors("clinician")
+    page = clinician.page(url)
+    [form] = page.all("form", action=f"{url}/report")
+    assert "Issue the signed report" in form.text
+    assert [e.attrs["name"] for e in page.all("input") if e.attrs.get("type") == "hidden"
+            and e.attrs.get("name") == "csrf_token"]
+    entries = service.store.count("audit_entries")
+    refused = clinician.post(f"{url}/report", {}, token=None)
+    assert refused.status_code == 403 and service.store.count("reports") == 0
+    clinician.page(url)
+    unconfigured = clinician.post(f"{url}/report", {})
+    assert unconfigured.status_code == 503
+    said = Page(unconfigured.text).by_id("report-problem").text
+    assert "no signing key is configured" in said and "SPRINTCLEAR_SIGNING_P12" in said
+    assert service.store.count("reports") == 0
+    assert service.store.count("audit_entries") == entries
+    app.state.reports = had
+    issued = clinician.post(f"{url}/report", {})
+    assert issued.status_code == 303 and issued.headers["location"] == f"{url}#report"
+    report = service.store.get_decision(stored["id"]).report
+    assert report is not None
+    entry = service.store.audit_entries(limit=1000)[-1]
+    assert entry.action == "report.create"
+    assert (entry.actor["name"], entry.actor["role"]) == ("test clinician", "clinician")
+    page = clinician.page(url)
+    assert page.all("a", href=f"{url}/report.pdf") and not page.all("form", action=f"{url}/report")
+    assert report.sha256 in page.by_id("report-state").text
+    again = clinician.post(f"{url}/report", {})
+    assert again.status_code == 409
+    assert "already has a report" in Page(again.text).by_id("report-problem").text
+    for role in ("auditor", "insurer"):
+        reader = visitors(role)
+        reader.page(url)
+        assert reader.post(f"{url}/report", {}).status_code == 403
+
+
+def test_a_failing_report_is_said_on_the_page_never_a_500(
+        service: Service, visitors: Any, report_signing: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The renderer failing at the page's sign-off: the sign-off stands and the page says why,
+    with the button; failing again when issued by hand: a 503 page naming the cause."""
+    app: Any = service.client.app
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("the renderer broke")
+
+    monkeypatch.setattr(app.state.reports, "issue", broken)
+    stored, _ = _decision(service)
+    url = f"/decisions/{stored['id']}"
+    clinician = visitors("clinician")
+    clinician.page(url)
+    signed = _sign(clinician, stored["id"], {"action": "accept"})
+    assert signed.status_code == 200
+    page = Page(signed.text)
+    assert "the renderer broke" in page.by_id("report-problem").text
+    assert page.all("form", action=f"{url}/report")
+    assert service.store.get_decision(stored["id"]).signoff is not None
+    failed = clinician.post(f"{url}/report", {})
+    assert failed.status_code == 503
+    assert "the renderer broke" in Page(failed.text).by_id("report-problem").text
+    assert service.store.count("reports") == 0

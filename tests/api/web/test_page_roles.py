@@ -42,6 +42,7 @@ FORMS: list[tuple[str, dict[str, str], set[str]]] = [
                                       "injury.date": "2026-01-01"}, {C}),
     ("/injuries/{injury}/assess", {"assessment.date": "2026-03-20", "pain.rest": "0"}, {C}),
     ("/decisions/{decision}/signoff", {"action": "accept"}, {C}),
+    ("/decisions/{signed}/report", {}, {C}),
 ]
 
 
