@@ -103,3 +103,131 @@ def test_compare_names_added_and_removed_red_flags() -> None:
     assert changes["red flag R3"].after == "raised"
     assert "next-morning pain 4" in changes["red flag R3"].why
     assert changes["phase"].after == "load (2)"  # a flare steps back from the signed run
+
+
+# ---- the signed phase, chunks ------------------------------------------------------------
+
+from api.replay import ChunkResult, replay_chunks, signed_previous  # noqa: E402
+from api.store.replay_reads import SignedVisit, archive_chunks  # noqa: E402
+
+
+def _visit(assessment_id: str, date: str, phase: str, signed_at: str) -> SignedVisit:
+    return SignedVisit("inj-1", assessment_id, date, phase, signed_at)
+
+
+def test_signed_previous_is_the_latest_earlier_sign_off_known_when_stored() -> None:
+    """The latest earlier signed visit counts (same day included); a visit dated after the
+    assessment, the assessment itself, and a sign-off made after it was stored do not."""
+    visits = [_visit("a1", "2026-03-01", "protect", "2026-03-01T10:00:00Z"),
+              _visit("a2", "2026-03-06", "load", "2026-03-06T10:00:00Z"),
+              _visit("a3", "2026-03-10", "run", "2026-03-10T10:00:00Z"),
+              _visit("a4", "2026-03-20", "sprint", "2026-03-20T10:00:00Z")]
+    assert signed_previous(visits, assessment_id="a9", assessment_date="2026-03-10",
+                           stored_at="2026-03-10T12:00:00Z") == {"phase": "run",
+                                                                 "date": "2026-03-10"}
+    assert signed_previous(visits, assessment_id="a3", assessment_date="2026-03-10",
+                           stored_at="2026-03-10T12:00:00Z") == {"phase": "load",
+                                                                 "date": "2026-03-06"}
+    assert signed_previous(visits, assessment_id="a9", assessment_date="2026-03-10",
+                           stored_at="2026-03-10T09:00:00Z") == {"phase": "load",
+                                                                 "date": "2026-03-06"}
+    assert signed_previous(visits, assessment_id="a9", assessment_date="2026-02-28",
+                           stored_at="2026-03-30T00:00:00Z") is None
+
+
+def _strip_previous_date(store: Store) -> None:
+    """Make the stored inputs look like 2026.1 ones: previous.phase without previous.date."""
+    with store.database.engine.begin() as connection:
+        if store.dialect == "postgresql":
+            connection.execute(text("ALTER TABLE assessments DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER assessments_write_once_update"))
+        for assessment_id, document in connection.execute(
+                text("SELECT id, document FROM assessments")).all():
+            data = json.loads(document)
+            if "previous" in data:
+                data["previous"].pop("date", None)
+            connection.execute(text("UPDATE assessments SET document = :d WHERE id = :i"),
+                               {"d": json.dumps(data, sort_keys=True, separators=(",", ":")),
+                                "i": assessment_id})
+
+
+def test_a_stored_input_without_previous_date_takes_previous_from_the_sign_offs(
+        store: Store) -> None:
+    """The winger's second visit, stored with previous.phase alone, is decided with the
+    phase signed for the first visit and that visit's date, and the case says so; the first
+    visit (nothing signed before it) is decided without previous."""
+    evaluator = evaluator_for()
+    store.create_athlete(CLINICIAN, athlete_id="FC-23")
+    first_doc = load_example("hamstring-winger-cleared-to-sprint")
+    injury = store.create_injury(CLINICIAN, "FC-23", region=first_doc["injury"]["region"],
+                                 side=first_doc["injury"]["side"],
+                                 date=first_doc["injury"]["date"])
+    first_doc = json.loads(json.dumps(first_doc))
+    first_doc["assessment"]["date"] = first_doc["previous"]["date"]
+    first_doc.pop("previous")
+    first = parse_assessment(first_doc)
+    stored_first = store.record_assessment(CLINICIAN, injury.id, first,
+                                           evaluator.decide(first, evaluated_at=store.now()))
+    phase = load_example("hamstring-winger-cleared-to-sprint")["previous"]["phase"]
+    if stored_first.summary.phase.id == phase:
+        store.sign_off(CLINICIAN, stored_first.id, action="accept")
+    else:
+        store.sign_off(CLINICIAN, stored_first.id, action="override", phase=phase,
+                       reason="reviewed in person")
+    second = parse_assessment(load_example("hamstring-winger-cleared-to-sprint"))
+    store.record_assessment(CLINICIAN, injury.id, second,
+                            evaluator.decide(second, evaluated_at=store.now()))
+    _strip_previous_date(store)
+    report = replay(store, evaluator)
+    assert report.replayed == 2
+    assert report.previous_supplied == 1
+    assert report.changed == ()  # the same previous as the service filled: the same decision
+    signed = load_example("hamstring-winger-cleared-to-sprint")["previous"]
+    from api.replay import replay_one
+    from api.store.replay_reads import archived_decisions, signed_visits
+    bounds = next(archive_chunks(store.database, 10))
+    items = list(archived_decisions(store.database, bounds.after, bounds.last))
+    visits = signed_visits(store.database, {injury.id})
+    case = replay_one(items[1], evaluator, visits)
+    assert case.previous_supplied == (
+        f"stored input had previous.phase {signed['phase']} without a date; from the store's "
+        f"sign-offs: {signed['phase']} (assessment of {signed['date']})")
+    assert not case.changed
+
+
+def test_chunks_cover_the_archive_once_in_storage_order(store: Store) -> None:
+    """Chunks of 2 over 3 stored assessments: 2 + 1, in storage order, each read once."""
+    _stored(store)
+    chunks = list(archive_chunks(store.database, 2))
+    assert [c.size for c in chunks] == [2, 1]
+    assert chunks[1].after == chunks[0].last
+    whole = [item.decision_id for item in store.stored_assessments()]
+    from api.store.replay_reads import archived_decisions
+    read = [item.decision_id for c in chunks
+            for item in archived_decisions(store.database, c.after, c.last)]
+    assert read == whole
+
+
+def test_two_processes_give_the_same_results_as_one(store: Store, tmp_path: Path) -> None:
+    """With a stricter protocol, chunk results from a pool of two equal those of one process."""
+    _stored(store)
+    url = store.database.engine.url.render_as_string(hide_password=False)
+    strict = tmp_path / "strict.json"
+    document = json.loads(default_protocol_text())
+    document["id"], document["version"] = "clinic-strict", "2026.2"
+    next(c for c in document["criteria"] if c["id"] == "C302")["parts"][0]["threshold"] = 95
+    strict.write_text(json.dumps(document), "utf-8")
+
+    def run(jobs: int) -> list[dict[str, object]]:
+        size, results = replay_chunks(url, strict, jobs=jobs, chunk_size=1)
+        assert size == 3
+        return [r.as_dict() for r in results]
+
+    one, two = run(1), run(2)
+    assert one == two
+    merged = ChunkResult()
+    for result in one:
+        merged.merge_counts(ChunkResult.from_dict(result))
+    assert merged.changed_count == 2
+    assert merged.by_kind["C302: met → unmet"] == 2
