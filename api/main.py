@@ -20,7 +20,17 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
 from api.reporting import ReportService
-from api.routes import assessments, athletes, audit, decisions, evaluate, health, injuries, keys
+from api.routes import (
+    assessments,
+    athletes,
+    audit,
+    decisions,
+    evaluate,
+    health,
+    injuries,
+    keys,
+    replays,
+)
 from api.routes import rules as rules_routes
 from api.settings import Settings
 from api.store import Store, utc_now
@@ -87,7 +97,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.state.evaluator = evaluator
     app.state.reports = reports
     for module in (health, evaluate, rules_routes, athletes, injuries, assessments, decisions,
-                   audit, keys):
+                   audit, replays, keys):
         app.include_router(module.router)
     install_error_handlers(app, pages=install_web(app, settings, clock))
     install_openapi(app)

@@ -7,7 +7,8 @@ that may perform it, here and nowhere else; a route declares its operation
 =========  ===========================================================
 clinician  enter athletes, injuries and assessments; evaluate; read
            everything clinical; sign off decisions; download reports
-auditor    read everything clinical, the audit trail, and verify it
+auditor    read everything clinical, the audit trail, and verify it;
+           replay the archive with the rule base in use
 insurer    read decisions and download signed reports, nothing else
 admin      manage API keys, nothing clinical
 =========  ===========================================================
@@ -43,6 +44,7 @@ OPERATIONS: Final[dict[str, frozenset[Role]]] = {
     "decision.signoff": frozenset({_C}),
     "report.read": frozenset({_C, _A, _I}),
     "audit.read": frozenset({_A}),
+    "replay.run": frozenset({_A}),
     "key.manage": frozenset({_ADMIN}),
 }
 """Operation → the roles that may perform it."""

@@ -222,6 +222,30 @@ def _load_demo(store: Any, evaluator: Any, examples: list[Any]) -> None:
         click.echo(f"demo key     {role:<10} {new.key}")
 
 
+# ---- worker ---------------------------------------------------------------------------
+
+
+@click.command()
+@_database_option
+@click.option("--redis-url", envvar="SPRINTCLEAR_REDIS_URL", required=True, metavar="URL",
+              help="The Redis the service queues jobs on (default: SPRINTCLEAR_REDIS_URL).")
+@click.option("--queue", envvar="SPRINTCLEAR_RQ_QUEUE", default="sprintclear",
+              show_default=True, help="The queue to take jobs from.")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--name", default=None, help="The worker's name in RQ (default: a unique one).")
+def worker(database_url: str | None, redis_url: str, queue: str, burst: bool,
+           name: str | None) -> None:
+    """Take replay jobs from the queue (run any number, on any machines sharing the
+    database). At start-up, queues a job for every replay left unfinished."""
+    from api.jobs import run_worker
+
+    store = _open(database_url, migrate=False)
+    try:
+        _run(lambda: run_worker(store, redis_url, queue=queue, burst=burst, name=name))
+    finally:
+        store.close()
+
+
 # ---- keys -----------------------------------------------------------------------------
 
 

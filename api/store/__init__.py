@@ -5,6 +5,7 @@ is one transaction that also appends to the audit chain (``api.store.audit``).
 Nothing outside this package builds a query.
 """
 
+from api.store import jobs as _jobs  # noqa: F401 (registers the job tables on Base)
 from api.store.audit import AuditProblem, AuditVerification
 from api.store.records import Principal
 from api.store.store import Store, stamp, utc_now
