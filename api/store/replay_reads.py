@@ -122,8 +122,12 @@ def archived_decisions(database: Database, after: Key | None, last: Key
              .order_by(AssessmentRow.created_at, AssessmentRow.id)
              .execution_options(yield_per=100))
     with database.reading(snapshot=True) as session:
-        for row in session.execute(query):
-            yield ArchivedDecision(*row)
+        for (assessment_id, athlete_id, injury_id, assessment_date, created_at, document,
+             decision_id, decision_json, rulebase_version, superseded_by) in session.execute(
+                query):
+            yield ArchivedDecision(assessment_id, athlete_id, injury_id, assessment_date,
+                                   created_at, document, decision_id, decision_json,
+                                   rulebase_version, superseded_by)
 
 
 def signed_visits(database: Database, injury_ids: Iterable[str]) -> list[SignedVisit]:
