@@ -17,7 +17,9 @@ from importlib import metadata
 
 from fastapi import FastAPI
 
+from api.cds import routes as cds_routes
 from api.errors import install_error_handlers
+from api.methods import OptionsMiddleware
 from api.openapi import install_openapi
 from api.reporting import ReportService
 from api.routes import (
@@ -31,6 +33,7 @@ from api.routes import (
     keys,
     replays,
 )
+from api.routes import fhir as fhir_routes
 from api.routes import rules as rules_routes
 from api.settings import Settings
 from api.store import Store, utc_now
@@ -50,9 +53,12 @@ Send an API key in the `X-API-Key` header. Its role decides what it may do:
 **clinician** (enter, evaluate, sign off), **auditor** (read everything, audit),
 **insurer** (decisions and signed reports), **admin** (keys).
 
-Errors always have the body `{"error": {"message", "fields": [{"field", "rule",
-"message"}]}}`: 401 no or unknown key, 403 wrong role, 404 unknown id, 409
-conflict with what is stored, 422 invalid input (the command line's messages).
+Errors are RFC 9457 problem details (`application/problem+json`): `{"type":
+"about:blank", "title", "status", "detail", "fields": [{"field", "rule",
+"message"}]}`, `fields` naming each offending field and the rule it broke: 401
+no or unknown key, 403 wrong role, 404 unknown id, 409 conflict with what is
+stored, 422 invalid input (the command line's messages). `OPTIONS` on any path
+answers 204 with its `Allow` header; a 405 carries `Allow` too.
 """
 
 TAGS = [
@@ -97,9 +103,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.state.evaluator = evaluator
     app.state.reports = reports
     for module in (health, evaluate, rules_routes, athletes, injuries, assessments, decisions,
-                   audit, replays, keys):
+                   audit, replays, keys, fhir_routes, cds_routes):
         app.include_router(module.router)
     install_error_handlers(app, pages=install_web(app, settings, clock))
+    app.add_middleware(OptionsMiddleware)
     install_openapi(app)
     return app
 

@@ -17,7 +17,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from api.schemas import AthleteIn, ErrorBody, InjuryIn, KeyIn, SignoffIn
+from api.errors import PROBLEM_JSON
+from api.schemas import AthleteIn, InjuryIn, KeyIn, ProblemBody, SignoffIn
 from engine.assessment import assessment_model
 
 __all__ = ["ASSESSMENT_EXAMPLES", "assessment_body", "body", "error_responses",
@@ -88,6 +89,7 @@ ASSESSMENT_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 _ASSESSMENT = "Assessment"
+_PROBLEM = "Problem"
 _BODY_MODELS: tuple[type[BaseModel], ...] = (AthleteIn, InjuryIn, SignoffIn, KeyIn)
 
 
@@ -107,8 +109,13 @@ def assessment_body(description: str) -> dict[str, Any]:
                              "examples": ASSESSMENT_EXAMPLES}}}}
 
 
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {
+        "schema": {"$ref": f"#/components/schemas/{_PROBLEM}"}}}}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The error answers a route can give, all with the same body."""
+    """The error answers a route can give, all RFC 9457 problem details (``api.errors``)."""
     words = {401: "No API key, or an unknown or revoked one",
              403: "The key's role may not do this",
              404: "An id that does not exist",
@@ -116,7 +123,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
              413: "The body is too large",
              422: "Invalid input: each offending field with the rule it broke",
              503: "The database is unavailable or a setting is missing"}
-    return {status: {"model": ErrorBody, "description": words[status]} for status in statuses}
+    return {status: _problem_response(words[status]) for status in statuses}
 
 
 def _components() -> dict[str, Any]:
@@ -128,6 +135,9 @@ def _components() -> dict[str, Any]:
     for name, schema in assessment.pop("$defs", {}).items():
         schemas[f"{_ASSESSMENT}_{name}"] = schema
     schemas[_ASSESSMENT] = assessment
+    problem = ProblemBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}))
+    schemas[_PROBLEM] = problem
     for model in _BODY_MODELS:
         schema = model.model_json_schema()
         assert "$defs" not in schema, model  # flat models only
@@ -148,7 +158,22 @@ def install_openapi(app: FastAPI) -> None:
                 if name in components:
                     raise AssertionError(f"OpenAPI schema {name} is defined twice")
                 components[name] = schema
+            _validation_errors_as_problems(document)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _validation_errors_as_problems(document: dict[str, Any]) -> None:
+    """FastAPI documents its own 422 (a query parameter out of range) with its
+    ``HTTPValidationError`` body; the service answers every error as a problem."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422")
+            if answer is not None and "application/json" in answer.get("content", {}):
+                operation["responses"]["422"] = _problem_response(
+                    "Invalid input: each offending field with the rule it broke")
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)

@@ -42,6 +42,8 @@ OPERATIONS: Final[dict[str, frozenset[Role]]] = {
     "assessment.read": frozenset({_C, _A}),
     "decision.read": frozenset({_C, _A, _I}),
     "decision.signoff": frozenset({_C}),
+    # FHIR export (issue 12): an insurer only for a signed decision (api/routes/fhir.py)
+    "decision.fhir": frozenset({_C, _A, _I}),
     "report.read": frozenset({_C, _A, _I}),
     "audit.read": frozenset({_A}),
     "replay.run": frozenset({_A}),

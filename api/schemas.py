@@ -1,8 +1,9 @@
 """HTTP envelopes: the request bodies of the service, the error body, and how both are read.
 
 Bodies are read by the service itself, not by FastAPI's validation, so every
-invalid input gets the same answer as on the command line: 422 with
-``{"error": {"message", "fields": [{"field", "rule", "message"}]}}``. An
+invalid input gets the same answer as on the command line: 422, a problem
+details object (``api.errors``) whose ``fields`` are ``[{"field", "rule",
+"message"}]``. An
 assessment is validated by ``engine.parse_assessment`` (the very messages of
 ``sprintclear evaluate``); the other bodies by the models below, whose errors
 are translated the same way. The models still document the bodies in OpenAPI.
@@ -37,11 +38,11 @@ from rules.errors import InvalidAssessment, InvalidInput, Problem
 __all__ = [
     "AthleteIn",
     "DecisionEnvelope",
-    "ErrorBody",
+    "ErrorField",
     "InjuryIn",
     "KeyIn",
+    "ProblemBody",
     "SignoffIn",
-    "error_body",
     "parse_assessment_body",
     "parse_body",
 ]
@@ -52,7 +53,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 # the data dictionary's rules for athlete.id and athlete.name (one definition for both).
 _ID, _NAME = FIELDS_BY_PATH["athlete.id"], FIELDS_BY_PATH["athlete.name"]
 AthleteId = Annotated[str, StringConstraints(min_length=_ID.min_length, max_length=_ID.max_length,
-                                             pattern=SINGLE_LINE_TEXT)]
+                                             pattern=_ID.pattern)]
 NameText = Annotated[str, StringConstraints(min_length=1, max_length=_NAME.max_length,
                                             pattern=SINGLE_LINE_TEXT, strip_whitespace=True)]
 # The choices of the data dictionary, defined once there as Literal types.
@@ -128,15 +129,25 @@ class ErrorField(BaseModel):
     message: str
 
 
-class ErrorDetail(BaseModel):
-    message: str
-    fields: list[ErrorField]
+class ProblemBody(BaseModel):
+    """Every error answer of the service: RFC 9457 problem details (``application/problem+json``)
+    with the extension member ``fields``."""
 
+    model_config = ConfigDict(title="Problem", extra="allow", json_schema_extra={"examples": [
+        {"type": "about:blank", "title": "Unprocessable Content", "status": 422,
+         "detail": "the assessment is not valid: 1 problem",
+         "fields": [{"field": "pain.rest", "rule": "range",
+                     "message": "must be between 0 and 10 (got 11)"}]},
+        {"type": "about:blank", "title": "Not Found", "status": 404,
+         "detail": "no athlete FC-99", "fields": []}]})
 
-class ErrorBody(BaseModel):
-    """Every error answer of the service."""
-
-    error: ErrorDetail
+    type: str = Field(default="about:blank", description="The problem type (RFC 9457 §3.1.1): "
+                      "about:blank, the status says what kind of error it is")
+    title: str = Field(description="The status's phrase (Unprocessable Content)")
+    status: int = Field(description="The HTTP status code")
+    detail: str = Field(description="What happened, in words")
+    fields: list[ErrorField] = Field(description="Each offending field with the rule it "
+                                     "broke; empty when the error is not about a field")
 
 
 class DecisionEnvelope(BaseModel):
@@ -153,11 +164,6 @@ class DecisionEnvelope(BaseModel):
     signoff: Signoff | None
     report: ReportInfo | None
     decision: Decision
-
-
-def error_body(message: str, problems: tuple[Problem, ...] | list[Problem] = ()
-               ) -> dict[str, Any]:
-    return {"error": {"message": message, "fields": [p.as_dict() for p in problems]}}
 
 
 def parse_assessment_body(raw: bytes) -> Assessment:
@@ -212,6 +218,9 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     kind = str(error["type"])
     rule = _RULES.get(kind, "date" if kind.startswith("date") else kind)
     if kind == "string_pattern_mismatch":
+        if error.get("ctx", {}).get("pattern") == _ID.pattern:
+            return Problem(path, "pattern", f"must be {_ID.pattern_text} "
+                                            f"(got {json.dumps(error.get('input'))[:60]})")
         return Problem(path, "text", SINGLE_LINE_TEXT_PROBLEM)
     if rule == "required":
         message = "is required"

@@ -20,6 +20,12 @@
 ``SPRINTCLEAR_COOKIE_SECURE``          ``auto`` (the cookie is ``Secure`` when the page was
                                        asked for over https) or ``always`` (behind a proxy
                                        that ends TLS)
+``SPRINTCLEAR_CDS_JWKS_FILE``          the JSON Web Key Set of the EHRs that may call the
+                                       CDS Hooks service (their public keys); without it
+                                       the service answers 503
+``SPRINTCLEAR_CDS_AUDIENCE``           the URL the EHRs address (the JWT's ``aud``) when
+                                       the service is behind a proxy; default the URL of
+                                       the request
 =====================================  ==================================================
 
 A PostgreSQL schema other than ``public`` is chosen in the URL itself:
@@ -89,6 +95,12 @@ class Settings(BaseSettings):
                                   "(made on first use); default in the data directory")
     session_hours: int = Field(default=12, ge=1, le=168,
                                description="How long a web sign-in lasts, in hours")
+    cds_jwks_file: Path | None = Field(
+        default=None, description="JSON Web Key Set (public keys) of the EHRs that may call "
+                                  "the CDS Hooks service")
+    cds_audience: str | None = Field(
+        default=None, description="Base URL the EHRs address (JWT aud) behind a proxy, e.g. "
+                                  "https://clinic.example/cds-services")
     cookie_secure: Literal["auto", "always"] = Field(
         default="auto", description="auto: Secure cookie when the page came over https; "
                                     "always: behind a proxy that ends TLS")

@@ -154,6 +154,17 @@ main.add_command(serve)
 main.add_command(keys)
 main.add_command(audit)
 main.add_command(worker)
+# FHIR (issue 12): export fhir, import fhir          → sprintclear/fhir_cli.py
+from sprintclear.fhir_cli import export_group, import_group  # noqa: E402
+
+main.add_command(export_group)
+main.add_command(import_group)
+
+# the input (issue 10): fields, schema                → sprintclear/input_cli.py
+from sprintclear.input_cli import fields, schema  # noqa: E402
+
+main.add_command(fields)
+main.add_command(schema)
 
 
 if __name__ == "__main__":  # pragma: no cover

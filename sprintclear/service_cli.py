@@ -177,6 +177,7 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"rule base    {evaluator.version[:12]} (protocol {evaluator.protocol.id} "
                f"{evaluator.protocol.version})")
+    click.echo(_signing_line(app.state.reports))
     click.echo(f"listening on http://{shown}:{bound_port}  (pages at /, API docs at /docs; "
                f"{workers} worker{'s' if workers > 1 else ''})", nl=True)
     sys.stdout.flush()
@@ -193,6 +194,22 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     except KeyboardInterrupt:
         # uvicorn shuts down cleanly on Ctrl+C, then raises the signal again: a clean stop
         pass
+
+
+def _signing_line(reports: Any) -> str:
+    """Whether reports can be signed, and with what, or why not (the ``reports`` line)."""
+    signer = reports.signer
+    if signer is None:
+        return ("reports      cannot be signed: no signing key (set SPRINTCLEAR_SIGNING_P12 and "
+                "SPRINTCLEAR_SIGNING_PASSWORD_FILE); report downloads answer 503")
+    now = reports.clock()
+    validity = f"valid {signer.not_valid_before:%Y-%m-%d} to {signer.not_valid_after:%Y-%m-%d}"
+    if now > signer.not_valid_after:
+        validity = f"EXPIRED on {signer.not_valid_after:%Y-%m-%d}: signatures will not verify"
+    elif now < signer.not_valid_before:
+        validity = f"NOT VALID before {signer.not_valid_before:%Y-%m-%d}"
+    return (f"reports      signed as \"{reports.name}\" with the key of {signer.subject} "
+            f"(issued by {signer.issuer}; {validity})")
 
 
 def _demo_signing_key(folder: Path) -> None:

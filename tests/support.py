@@ -222,3 +222,18 @@ INVALID_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("sign-as-text", {"signs.dvt_suspected": "no"}, "signs.dvt_suspected", "boolean"),
     ("exposure-above-range", {"exposure.hsr_m_7d": 100001}, "exposure.hsr_m_7d", "range"),
 ]
+
+
+def problem(response: Any) -> dict[str, Any]:
+    """The RFC 9457 problem details of an error answer (``api.errors``), checked as such.
+
+    The media type is ``application/problem+json``; ``type``, ``title``, ``status``
+    (the response's) and ``detail`` are there, and the extension member ``fields``
+    is a list of ``{"field", "rule", "message"}``.
+    """
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code, body
+    assert body["type"] == "about:blank" and body["title"] and body["detail"], body
+    assert all(set(f) == {"field", "rule", "message"} for f in body["fields"]), body
+    return body

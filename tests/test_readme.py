@@ -38,3 +38,19 @@ def test_sample_output_is_what_the_command_prints() -> None:
         return lines[:cut]
 
     assert without_version(live) == without_version(sample)
+
+
+def test_every_curl_example_fails_on_an_error() -> None:
+    """An error answer never passes as a result (nor is it saved as report.pdf)."""
+    text = (REPO / "README.md").read_text("utf-8")
+    calls = re.findall(r"^\s*curl .*$", text, re.M)
+    assert calls
+    for call in calls:
+        assert re.search(r"--fail(-with-body)?\b", call), call
+        if " -o " in call:
+            assert "--fail-with-body" not in call, call  # the error body would be the file
+
+
+def test_the_input_commands_are_linked() -> None:
+    text = (REPO / "README.md").read_text("utf-8")
+    assert "sprintclear fields" in text and "sprintclear schema" in text

@@ -2,6 +2,11 @@
 
 ``Store`` is the one way in: routes and commands call its methods, each write
 is one transaction that also appends to the audit chain (``api.store.audit``).
+``Store`` is a facade over one module per concept (``keys``, ``athletes``,
+``injuries``, ``assessments``, ``decisions``, ``signoffs``, ``reports``, ``audit``)
+sharing the transaction helper of ``api.store.transaction``; see ``api.store.store``.
+Replay reads the archive in chunks through ``api.store.replay_reads`` and keeps its
+jobs' state through ``api.store.jobs`` (working state, outside the audit chain).
 Nothing outside this package builds a query.
 """
 

@@ -36,16 +36,18 @@ elsewhere (a signed report, a ticket) to anchor it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.store.canonical import canonical_json, sha256_hex
-from api.store.records import Principal
+from api.store.canonical import canonical_json, json_or_text, sha256_hex
+from api.store.database import Database
+from api.store.records import AuditEntry, Principal
 from api.store.tables import (
     ApiKeyRow,
     AssessmentRow,
@@ -59,8 +61,8 @@ from api.store.tables import (
     SignoffRow,
 )
 
-__all__ = ["GENESIS", "AuditProblem", "AuditVerification", "append", "entry_hash",
-           "record_sha256", "verify"]
+__all__ = ["GENESIS", "AuditProblem", "AuditTrail", "AuditVerification", "append",
+           "entry_hash", "record_sha256", "verify"]
 
 GENESIS = "0" * 64
 
@@ -349,3 +351,57 @@ def _record_problems(session: Session, rows: Iterable[AuditEntryRow]
             "deleted", seq, f"{subject}, recorded by audit entry #{seq}, is missing (deleted)",
             subject))
     return checked, problems
+
+
+# ---- reading the trail (part of the Store) ----------------------------------------------
+
+
+class AuditTrail:
+    """Reading and verifying the trail, and recording CDS Hooks feedback in it (part of
+    :class:`~api.store.store.Store`)."""
+
+    database: Database
+    _clock: Callable[[], dt.datetime]
+
+    def verify_audit(self) -> AuditVerification:
+        """:func:`verify` over one snapshot of the database."""
+        with self.database.reading(snapshot=True) as session:
+            return verify(session)
+
+    def audit_entries(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
+        """Up to ``limit`` entries numbered above ``after``, in chain order."""
+        with self.database.reading() as session:
+            rows = session.execute(select(AuditEntryRow).where(AuditEntryRow.seq > after)
+                                   .order_by(AuditEntryRow.seq).limit(limit)).scalars()
+            return [AuditEntry(seq=row.seq, at=row.at,
+                               actor={"key": row.actor_key_id, "name": row.actor_name,
+                                      "role": row.actor_role},
+                               action=row.action, subject=row.subject,
+                               details=json_or_text(row.details), prev_hash=row.prev_hash,
+                               hash=row.hash) for row in rows]
+
+    def record_cds_feedback(self, actor: Principal, items: list[tuple[str, dict[str, Any]]]
+                            ) -> list[AuditEntry]:
+        """Record what a clinician did with CDS Hooks cards (accepted or overridden): one
+        entry per card, action ``cds.feedback``, subject ``cds-card/<card uuid>``, all in
+        one transaction (all or none).
+
+        It is feedback only: nothing is signed off and no record is written besides the
+        entries (a sign-off needs the phase and the signed act: ``sign_off``). The entries
+        vouch for no stored record, so :func:`verify` checks them as links of the chain.
+        """
+        from api.store.transaction import stamp  # transaction imports this module
+
+        at = stamp(self._clock())
+        entries = []
+        with self.database.writing() as session:
+            for card, details in items:
+                row = append(session, at=at, actor=actor, action="cds.feedback",
+                             subject=f"cds-card/{card}", details=details)
+                entries.append(AuditEntry(
+                    seq=row.seq, at=row.at, actor={"key": row.actor_key_id,
+                                                   "name": row.actor_name,
+                                                   "role": row.actor_role},
+                    action=row.action, subject=row.subject, details=json_or_text(row.details),
+                    prev_hash=row.prev_hash, hash=row.hash))
+        return entries

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["canonical_json", "sha256_hex"]
+__all__ = ["canonical_json", "json_or_text", "sha256_hex"]
 
 
 def canonical_json(value: Any) -> str:
@@ -23,3 +23,11 @@ def canonical_json(value: Any) -> str:
 def sha256_hex(data: str | bytes) -> str:
     """SHA-256 of text (encoded UTF-8) or bytes, as 64 hex digits."""
     return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def json_or_text(text: str) -> Any:
+    """The JSON value ``text`` holds, or ``text`` itself when it is not JSON (an edited row)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

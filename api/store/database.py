@@ -38,6 +38,7 @@ from sqlalchemy.exc import (
     IntegrityError,
     NoSuchModuleError,
     OperationalError,
+    ProgrammingError,
 )
 from sqlalchemy.exc import InterfaceError as SQLInterfaceError
 from sqlalchemy.orm import Session
@@ -210,15 +211,56 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine, revision: str = "head") -> str:
-    """Create or upgrade the schema to ``revision``; safe to run at every start."""
+    """Create or upgrade the schema to ``revision``; safe to run at every start.
+
+    On PostgreSQL the first schema of the URL's ``search_path``
+    (``?options=-csearch_path%3Dname``) is created when it does not exist; a user
+    who may not create it gets :class:`NotConfigured` saying what to run.
+    """
     with translated_errors(), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                {"key": _MIGRATION_LOCK})
+            _ensure_schema(connection)
         command.upgrade(_alembic_config(connection), revision)
     current = schema_revision(engine)
     assert current is not None
     return current
+
+
+def _search_path_schemas(search_path: str) -> list[str]:
+    """The names in a ``SHOW search_path`` answer, unquoted (``"$user"`` left out)."""
+    names = []
+    for part in search_path.split(","):
+        name = part.strip()
+        if name.startswith('"') and name.endswith('"') and len(name) >= 2:
+            name = name[1:-1].replace('""', '"')
+        if name and name != "$user":
+            names.append(name)
+    return names
+
+
+def _ensure_schema(connection: Connection) -> None:
+    """Create the schema the tables go in when ``search_path`` names none that exists."""
+    if connection.execute(text("SELECT current_schema()")).scalar() is not None:
+        return
+    search_path = str(connection.execute(text("SHOW search_path")).scalar() or "")
+    names = _search_path_schemas(search_path)
+    if not names:
+        raise NotConfigured(
+            "the PostgreSQL search_path names no schema to create the tables in: give one in "
+            "the URL, e.g. …/db?options=-csearch_path%3Dsprintclear")
+    name = names[0]
+    quoted = connection.dialect.identifier_preparer.quote_identifier(name)
+    user = connection.execute(text("SELECT current_user")).scalar()
+    try:
+        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+    except ProgrammingError as exc:  # no CREATE privilege on the database
+        raise NotConfigured(
+            f"the schema {quoted} does not exist and {user} may not create it "
+            f"({_first_line(exc.orig)}): run `CREATE SCHEMA {quoted} AUTHORIZATION "
+            f"{connection.dialect.identifier_preparer.quote(str(user))}` as the database's "
+            f"owner") from exc
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -34,7 +34,9 @@ TITLES = {400: "The request is not valid", 403: "Not allowed", 404: "Not found",
 
 
 def is_page_path(path: str) -> bool:
-    return not (path == "/v1" or path.startswith("/v1/") or path in API_PATHS)
+    return not (path == "/v1" or path.startswith("/v1/") or path in API_PATHS
+                # CDS Hooks (api/cds): an EHR's calls, answered in JSON
+                or path == "/cds-services" or path.startswith("/cds-services/"))
 
 
 class WebErrorPages:

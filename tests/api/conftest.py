@@ -1,9 +1,10 @@
 """Fixtures of the service tests: an empty, migrated database per test, on every backend.
 
-SQLite always; PostgreSQL too when ``SPRINTCLEAR_TEST_DATABASE_URL`` is set
-(``.ci/run`` sets it). The PostgreSQL tests run in a schema of their own,
-created for the session and dropped at its end, so nothing depends on what an
-earlier run left in the server, and nothing is left for the next one.
+SQLite always; PostgreSQL too when ``SPRINTCLEAR_TEST_DATABASE_URL`` is set or
+the default server answers (``tests/database_support.py``). The PostgreSQL
+tests run in a schema of their own, created for the session and dropped at its
+end, so nothing depends on what an earlier run left in the server, and nothing
+is left for the next one.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from support import REPO, load_example, varied
+from support import REPO, load_example, problem, varied
 
 from api.store import Principal, Store
 from api.store.audit import entry_hash
@@ -338,7 +338,7 @@ def test_a_deleted_decision_is_reported_not_a_crash(service: Service) -> None:
     response = service.client.get(f"/v1/athletes/{stored['athlete_id']}/timeline",
                                   headers=service.as_("clinician"))
     assert response.status_code == 500
-    assert "audit verify" in response.json()["error"]["message"]
+    assert "audit verify" in problem(response)["detail"]
     result = service.store.verify_audit()
     assert not result.intact
     assert any(p.kind == "deleted" and stored["id"] in p.subject for p in result.problems)

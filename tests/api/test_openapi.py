@@ -25,14 +25,23 @@ def _document(service: Service) -> dict[str, Any]:
 
 
 def test_every_operation_is_described_with_its_errors(service: Service) -> None:
-    """Each operation has a summary; each keyed one documents 401 and 403 with the error body."""
-    for path, operations in _document(service)["paths"].items():
+    """Each operation has a summary; each keyed one documents 401 and 403; every error answer
+    documented is a problem details object (application/problem+json)."""
+    document = _document(service)
+    for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert operation.get("summary"), (method, path)
             if path != "/healthz":
-                for status in ("401", "403"):
-                    schema = operation["responses"][status]["content"]["application/json"]
-                    assert schema["schema"]["$ref"].endswith("/ErrorBody"), (method, path)
+                assert {"401", "403"} <= set(operation["responses"]), (method, path)
+            for status, answer in operation["responses"].items():
+                if int(status) < 400:
+                    continue
+                assert list(answer["content"]) == ["application/problem+json"], (method, path)
+                schema = answer["content"]["application/problem+json"]["schema"]
+                assert schema["$ref"] == "#/components/schemas/Problem", (method, path, status)
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "fields"} <= set(problem["properties"])
+    assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
 def test_every_body_has_a_schema_and_examples(service: Service) -> None:

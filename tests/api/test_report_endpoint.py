@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from support import problem
 
 from api.main import create_app
 from rules.errors import NotConfigured
@@ -103,7 +104,7 @@ def test_without_a_signing_key_the_report_is_503(service: Service) -> None:
     response = service.client.get(f"/v1/decisions/{stored['id']}/report.pdf",
                                   headers=service.as_("insurer"))
     assert response.status_code == 503
-    assert "SPRINTCLEAR_SIGNING_P12" in response.json()["error"]["message"]
+    assert "SPRINTCLEAR_SIGNING_P12" in problem(response)["detail"]
     assert service.store.count("reports") == 0
 
 

@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import load_example, varied
+from support import load_example, problem, varied
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -42,6 +42,7 @@ ENDPOINTS: list[tuple[str, str, set[str], Any, int]] = [
     ("GET", "/v1/decisions/{decision}", {C, A, INS}, None, 200),
     ("POST", "/v1/decisions/{decision}/signoff", {C}, {"action": "accept"}, 201),
     ("GET", "/v1/decisions/{signed}/report.pdf", {C, A, INS}, None, 200),
+    ("GET", "/v1/decisions/{signed}/fhir", {C, A, INS}, None, 200),
     ("GET", "/v1/audit/verify", {A}, None, 200),
     ("GET", "/v1/audit/entries", {A}, None, 200),
     ("GET", "/v1/keys", {ADMIN}, None, 200),
@@ -106,7 +107,7 @@ def test_every_role_at_every_endpoint(service: Service, report_signing: None, me
     for who, headers, expected in refusals:
         response = _call(service, method, path, body, ids, headers)
         assert response.status_code == expected, (who, response.text)
-        assert response.json()["error"]["message"], who
+        assert problem(response)["detail"], who
     assert service.store.count("audit_entries") == entries
     for role in sorted(allowed):
         response = _call(service, method, path, body, ids, service.as_(role))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import EXAMPLES, INVALID_CASES, REPO, hamstring_play, varied
+from support import EXAMPLES, INVALID_CASES, REPO, hamstring_play, problem, varied
 from support import load_example as example
 
 from rules.loading import default_protocol
@@ -51,8 +51,8 @@ def test_invalid_assessment_is_422_naming_field_and_rule(service: Service) -> No
                                        headers={**service.as_("clinician"),
                                                 "content-type": "application/json"})
         assert response.status_code == 422, case
-        error = response.json()["error"]
-        assert error["message"] == "the assessment is not valid", case
+        error = problem(response)
+        assert error["detail"] == "the assessment is not valid", case
         assert {"field": field, "rule": rule} in [{"field": f["field"], "rule": f["rule"]}
                                                   for f in error["fields"]], case
 
@@ -70,7 +70,7 @@ def test_invalid_assessment_has_the_command_lines_messages(service: Service, tmp
     response = service.client.post("/v1/evaluate", content=path.read_bytes(),
                                    headers=service.as_("clinician"))
     assert response.status_code == 422
-    assert response.json()["error"]["fields"] == json.loads(cli.stdout)["error"]["fields"]
+    assert problem(response)["fields"] == json.loads(cli.stdout)["error"]["fields"]
 
 
 BAD_BODIES = {
@@ -101,8 +101,8 @@ def test_bad_input_of_any_shape_is_422_never_500(service: Service, path: str) ->
         response = service.client.post(url, content=body, headers={
             **service.as_(role), "content-type": "application/json"})
         assert response.status_code == 422, (name, response.text)
-        error = response.json()["error"]
-        assert error["message"] and error["fields"], name
+        error = problem(response)
+        assert error["detail"] and error["fields"], name
     assert service.store.count("audit_entries") == before
 
 
@@ -111,7 +111,7 @@ def test_body_over_the_limit_is_413(service: Service) -> None:
     response = service.client.post("/v1/evaluate", content=b" " * 1_000_001,
                                    headers=service.as_("clinician"))
     assert response.status_code == 413
-    assert "larger than" in response.json()["error"]["message"]
+    assert "larger than" in problem(response)["detail"]
 
 
 def test_nul_character_is_422_on_storing_an_assessment(service: Service) -> None:
@@ -120,7 +120,7 @@ def test_nul_character_is_422_on_storing_an_assessment(service: Service) -> None
     document = varied(example(WINGER), {"assessment.assessor": "Dr. \u0000 Moreau"})
     response = service.assess(stored["injury_id"], document)
     assert response.status_code == 422
-    assert response.json()["error"]["fields"][0]["field"] == "assessment.assessor"
+    assert problem(response)["fields"][0]["field"] == "assessment.assessor"
 
 
 UNKNOWN = ["/v1/athletes/NOPE", "/v1/athletes/NOPE/timeline", "/v1/athletes/NOPE/injuries",
@@ -134,7 +134,7 @@ def test_unknown_ids_are_404(service: Service) -> None:
     for path in UNKNOWN:
         response = service.client.get(path, headers=service.as_("auditor"))
         assert response.status_code == 404, path[:40]
-        assert response.json()["error"]["message"], path[:40]
+        assert problem(response)["detail"], path[:40]
     for path, role in (("/v1/decisions/0000/signoff", "clinician"),
                        ("/v1/keys/key_0000/revoke", "admin")):
         response = service.client.post(path, json={"action": "accept"},
@@ -275,7 +275,7 @@ def test_conflicts_are_409_and_store_nothing(service: Service, case: str) -> Non
     before = service.store.count("audit_entries")
     response = request()
     assert response.status_code == 409, response.text
-    assert response.json()["error"]["message"]
+    assert problem(response)["detail"]
     verification = service.store.verify_audit()
     assert verification.intact
     assert verification.entries == before
@@ -313,7 +313,7 @@ def test_a_failure_midway_rolls_everything_back(service: Service,
                            json=varied(example(WINGER), {"pain.rest": 1}),
                            headers=service.as_("clinician"))
     assert response.status_code == 500
-    assert "nothing was stored" in response.json()["error"]["message"]
+    assert "nothing was stored" in problem(response)["detail"]
     assert {t: service.store.count(t) for t in counts} == counts
     assert service.store.verify_audit().intact
 
@@ -339,7 +339,7 @@ def test_invalid_signoff_is_422(service: Service) -> None:
         assert response.status_code == 422, body
         assert {"field": field, "rule": rule} in [
             {"field": f["field"], "rule": f["rule"]}
-            for f in response.json()["error"]["fields"]], body
+            for f in problem(response)["fields"]], body
     assert service.store.count("signoffs") == 0
 
 
@@ -427,13 +427,16 @@ def test_bad_query_parameters_are_422(service: Service) -> None:
         response = service.client.get("/v1/audit/entries", params=params,
                                       headers=service.as_("auditor"))
         assert response.status_code == 422, params
-        assert response.json()["error"]["fields"], params
+        assert problem(response)["fields"], params
 
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"id": "FC\t23"}, "id"),
     ({"id": "FC-23\n"}, "id"),
     ({"id": "x" * 65}, "id"),
+    ({"id": "FC/23"}, "id"),       # stored but unreachable at /v1/athletes/{id}
+    ({"id": "FC-23 "}, "id"),
+    ({"id": "FC-\u0100"}, "id"),  # outside Latin-1: the Location header could not be written
     ({"id": "FC-23", "name": "Jonas\nBerg"}, "name"),
 ])
 def test_an_athlete_id_or_name_an_assessment_could_not_carry_is_refused(
@@ -442,5 +445,5 @@ def test_an_athlete_id_or_name_an_assessment_could_not_carry_is_refused(
     with a tab, a newline or 65 characters would make every assessment of it invalid."""
     response = service.client.post("/v1/athletes", json=body, headers=service.as_("clinician"))
     assert response.status_code == 422
-    assert [f["field"] for f in response.json()["error"]["fields"]] == [field]
+    assert [f["field"] for f in problem(response)["fields"]] == [field]
     assert service.client.get("/v1/athletes", headers=service.as_("clinician")).json() == []

@@ -1,6 +1,6 @@
 """The service's commands: keys, audit verify and replay, and serve's refusals.
 
-Each runs against SQLite and, when ``SPRINTCLEAR_TEST_DATABASE_URL`` is set,
+Each runs against SQLite and, when there is one (``tests/database_support.py``),
 against PostgreSQL in a schema made for the test and dropped after it.
 """
 

@@ -2,8 +2,8 @@
 
 The server runs two worker processes, and clinicians write to it from several
 threads at once, so the audit chain is also shown intact under writers in
-different processes. SQLite always; PostgreSQL too when
-``SPRINTCLEAR_TEST_DATABASE_URL`` is set.
+different processes. SQLite always; PostgreSQL too when there is one
+(``tests/database_support.py``).
 """
 
 from __future__ import annotations
@@ -108,6 +108,8 @@ def _wait_until_up(url: str) -> None:
 
 def test_a_served_clinic_day_over_http(served: dict[str, Any]) -> None:
     """Over real HTTP: store and decide, concurrent writers, sign off, read, verify the chain."""
+    assert ("reports      cannot be signed: no signing key (set SPRINTCLEAR_SIGNING_P12"
+            in "".join(served["stdout"]))
     clinician = {"X-API-Key": served["keys"]["clinician"]}
     auditor = {"X-API-Key": served["keys"]["auditor"]}
     with httpx.Client(base_url=served["url"], timeout=30) as client:
@@ -187,6 +189,9 @@ def test_serve_demo_shows_a_populated_service(database_url: str) -> None:
             assert verified.json()["intact"] is True
             # the pages: / leads to sign-in; the session secret stays in the demo's folder
             assert "pages at /" in printed
+            assert re.search(r'^reports +signed as "sprintclear demo clinic" with the key of '
+                             r"sprintclear demo clinic \(issued by sprintclear demo CA; valid ",
+                             printed, re.M), printed
             assert client.get("/").headers["location"] == "/signin"
             assert client.get("/signin").status_code == 200
             assert (ca.parent.parent / "session-secret").is_file()

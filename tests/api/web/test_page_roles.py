@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from page_support import Page
+from support import problem
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -110,7 +111,7 @@ def test_errors_are_json_for_the_api_and_pages_for_pages(service: Service,
                                                          visitors: Any) -> None:
     """An unknown API path answers JSON; an unknown page answers an HTML page that says so."""
     api = service.client.get("/v1/nothing-here")
-    assert api.status_code == 404 and api.json()["error"]["message"]
+    assert api.status_code == 404 and problem(api)["detail"]
     clinician = visitors(C)
     page = clinician.get("/nothing-here")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")

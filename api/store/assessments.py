@@ -1,0 +1,229 @@
+"""Assessments: an injury's assessments, each stored with its decision in one write.
+
+A stored assessment is never changed: a correction is a new one that supersedes it
+(:mod:`api.store.corrections`). Storing one is audited twice, ``assessment.create``
+and ``decision.create``. Also here: an athlete's timeline, the decision log, and
+every stored assessment with its decision for replay (:class:`StoredAssessmentInput`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
+
+from api.store.athletes import athlete_record
+from api.store.canonical import canonical_json, sha256_hex
+from api.store.corrections import check_supersedes, superseded_by
+from api.store.decisions import decision_row, decision_summary, stored_decision
+from api.store.injuries import injury_record
+from api.store.records import (
+    AssessmentEntry,
+    AssessmentRecord,
+    InjuryTimeline,
+    Principal,
+    StoredDecision,
+    Timeline,
+)
+from api.store.signoffs import signoff_record
+from api.store.tables import AssessmentRow, AthleteRow, DecisionRow, InjuryRow, SignoffRow
+from api.store.transaction import StorePart, get_row, new_id, refuse_nul, stamp
+from engine.assessment import Assessment
+from engine.decision import Decision
+from rules.errors import Conflict, InvalidAssessment, StoreCorrupted
+
+__all__ = ["Assessments", "StoredAssessmentInput", "assessment_entries"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAssessmentInput:
+    """One stored assessment and its decision as stored, for replay."""
+
+    assessment_id: str
+    athlete_id: str
+    injury_id: str
+    assessment_date: str
+    document: str
+    decision_id: str
+    decision_json: str
+    rulebase_version: str
+    superseded_by: str | None
+
+
+def _check_matches_injury(assessment: Assessment, injury: InjuryRow) -> None:
+    document = assessment.document
+    mismatches = []
+    if assessment.athlete_id != injury.athlete_id:
+        mismatches.append(f"athlete.id is {assessment.athlete_id}, the injury is of athlete "
+                          f"{injury.athlete_id}")
+    for name in ("region", "side", "date"):
+        given = document["injury"][name]
+        if given != getattr(injury, name):
+            mismatches.append(f"injury.{name} is {given}, injury {injury.id} has "
+                              f"{getattr(injury, name)}")
+    if mismatches:
+        raise Conflict("the assessment is not of this injury: " + "; ".join(mismatches))
+
+
+def assessment_entries(session: Session, rows: Sequence[AssessmentRow]
+                       ) -> list[AssessmentEntry]:
+    """These assessments with their decisions' summaries and sign-offs (three queries)."""
+    ids = [row.id for row in rows]
+    decisions = {d.assessment_id: d for d in session.execute(
+        select(DecisionRow).where(DecisionRow.assessment_id.in_(ids))
+        .options(defer(DecisionRow.decision_json))).scalars()}
+    signoffs = {s.decision_id: s for s in session.execute(
+        select(SignoffRow).where(SignoffRow.decision_id.in_(
+            [d.id for d in decisions.values()]))).scalars()}
+    later = superseded_by(session, ids)
+    entries = []
+    for row in rows:
+        decision = decisions.get(row.id)
+        if decision is None:
+            raise StoreCorrupted(
+                f"assessment {row.id} has no stored decision: the database was changed "
+                "outside sprintclear; run `sprintclear audit verify` (or GET "
+                "/v1/audit/verify) to see what was changed")
+        signoff = signoffs.get(decision.id)
+        assessor = json.loads(row.document).get("assessment", {}).get("assessor")
+        entries.append(AssessmentEntry(
+            id=row.id, athlete_id=row.athlete_id, injury_id=row.injury_id,
+            assessment_date=row.assessment_date, assessor=assessor,
+            supersedes=row.supersedes, superseded_by=later.get(row.id),
+            input_sha256=row.input_sha256, created_at=row.created_at,
+            decision=decision_summary(decision),
+            signoff=signoff_record(signoff) if signoff else None))
+    return entries
+
+
+class Assessments(StorePart):
+    """The store's assessments (part of :class:`~api.store.store.Store`)."""
+
+    def record_assessment(self, actor: Principal, injury_id: str, assessment: Assessment,
+                          decision: Decision, *, supersedes: str | None = None
+                          ) -> StoredDecision:
+        """Store an assessment of an injury with its decision (decided with ``evaluated_at``).
+
+        Refused with ``Conflict`` when the document names another athlete or another
+        injury than the episode, when it is identical to a stored assessment, or when the
+        assessment it supersedes belongs elsewhere or was superseded already.
+        """
+        if decision.input_sha256 != assessment.input_sha256 or decision.evaluated_at is None:
+            raise ValueError("the decision must be of this assessment, with evaluated_at")
+        refuse_nul(assessment.document, "the assessment cannot be stored", InvalidAssessment)
+        document_text = canonical_json(assessment.document)
+        if sha256_hex(document_text) != assessment.input_sha256:  # pragma: no cover - guard
+            raise AssertionError("canonical JSON of the store and the engine differ")
+        at = stamp(dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00")))
+        with self.transaction(actor, at) as tx:
+            session = tx.session
+            injury = tx.get(InjuryRow, injury_id, "injury")
+            _check_matches_injury(assessment, injury)
+            same = session.execute(select(AssessmentRow).where(
+                AssessmentRow.input_sha256 == assessment.input_sha256)).scalar_one_or_none()
+            if same is not None:
+                raise Conflict(f"this assessment is already stored, identical, as {same.id} "
+                               f"(stored {same.created_at}); a correction must change something")
+            if supersedes is not None:
+                check_supersedes(session, supersedes, injury)
+            if session.get(DecisionRow, decision.decision_id) is not None:
+                raise Conflict(f"decision {decision.decision_id} is already stored")
+            row = AssessmentRow(id=new_id("asm"), athlete_id=injury.athlete_id,
+                                injury_id=injury.id, supersedes=supersedes,
+                                assessment_date=str(assessment.document["assessment"]["date"]),
+                                document=document_text, input_sha256=assessment.input_sha256,
+                                created_at=at)
+            stored = decision_row(decision, row.id)
+            session.add(row)
+            session.flush()  # the decision's foreign key needs the assessment first
+            session.add(stored)
+            tx.audit("assessment.create", f"assessment/{row.id}",
+                     {"assessment_id": row.id, "athlete_id": row.athlete_id,
+                      "injury_id": row.injury_id, "supersedes": supersedes,
+                      "assessment_date": row.assessment_date,
+                      "input_sha256": row.input_sha256}, record=row)
+            tx.audit("decision.create", f"decision/{stored.id}",
+                     {"decision_id": stored.id, "assessment_id": row.id,
+                      "input_sha256": stored.input_sha256,
+                      "rulebase_version": stored.rulebase_version,
+                      "protocol": stored.protocol_id,
+                      "phase": stored.phase_id,
+                      "criteria_phase": stored.criteria_phase_id,
+                      "cleared_to_sprint": stored.cleared_to_sprint,
+                      "cleared_to_play": stored.cleared_to_play,
+                      "decision_sha256": stored.decision_sha256}, record=stored)
+            return stored_decision(stored, row, None, None, None)
+
+    def get_assessment(self, assessment_id: str) -> AssessmentRecord:
+        with self.database.reading() as session:
+            row = get_row(session, AssessmentRow, assessment_id, "assessment")
+            entry = assessment_entries(session, [row])[0]
+            return AssessmentRecord(entry=entry, document=json.loads(row.document))
+
+    def list_assessments(self, injury_id: str) -> list[AssessmentEntry]:
+        with self.database.reading() as session:
+            get_row(session, InjuryRow, injury_id, "injury")
+            rows = list(session.execute(select(AssessmentRow)
+                                        .where(AssessmentRow.injury_id == injury_id)
+                                        .order_by(AssessmentRow.assessment_date,
+                                                  AssessmentRow.created_at)).scalars())
+            return assessment_entries(session, rows)
+
+    def timeline(self, athlete_id: str) -> Timeline:
+        """An athlete's injuries, each with its assessments, decisions and sign-offs in order."""
+        with self.database.reading() as session:
+            athlete = get_row(session, AthleteRow, athlete_id, "athlete")
+            injuries = list(session.execute(
+                select(InjuryRow).where(InjuryRow.athlete_id == athlete_id)
+                .order_by(InjuryRow.date, InjuryRow.created_at)).scalars())
+            rows = list(session.execute(
+                select(AssessmentRow).where(AssessmentRow.athlete_id == athlete_id)
+                .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at)).scalars())
+            entries = assessment_entries(session, rows)
+            return Timeline(athlete=athlete_record(athlete), injuries=[
+                InjuryTimeline(injury=injury_record(injury),
+                               assessments=[e for e in entries if e.injury_id == injury.id])
+                for injury in injuries])
+
+    def decision_log(self, *, athlete_id: str | None = None, assessed_from: str | None = None,
+                     assessed_to: str | None = None, limit: int = 500
+                     ) -> tuple[list[AssessmentEntry], bool]:
+        """Stored assessments with their decisions and sign-offs, newest assessment first.
+
+        Optionally of one athlete and within assessment dates (ISO, both ends included).
+        The second value is true when more entries match than ``limit``."""
+        query = select(AssessmentRow)
+        if athlete_id is not None:
+            query = query.where(AssessmentRow.athlete_id == athlete_id)
+        if assessed_from is not None:
+            query = query.where(AssessmentRow.assessment_date >= assessed_from)
+        if assessed_to is not None:
+            query = query.where(AssessmentRow.assessment_date <= assessed_to)
+        query = query.order_by(AssessmentRow.assessment_date.desc(),
+                               AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
+        with self.database.reading() as session:
+            rows = list(session.execute(query.limit(limit + 1)).scalars())
+            return assessment_entries(session, rows[:limit]), len(rows) > limit
+
+    def stored_assessments(self) -> Iterator[StoredAssessmentInput]:
+        """Every stored assessment with its decision, in the order they were stored."""
+        with self.database.reading(snapshot=True) as session:
+            later = {row.supersedes: row.id for row in session.execute(
+                select(AssessmentRow.supersedes, AssessmentRow.id)
+                .where(AssessmentRow.supersedes.is_not(None)))}
+            result = session.execute(
+                select(AssessmentRow, DecisionRow)
+                .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
+                .order_by(AssessmentRow.created_at, AssessmentRow.id)
+                .execution_options(yield_per=200))
+            for row, decision in result:
+                yield StoredAssessmentInput(
+                    assessment_id=row.id, athlete_id=row.athlete_id, injury_id=row.injury_id,
+                    assessment_date=row.assessment_date, document=row.document,
+                    decision_id=decision.id, decision_json=decision.decision_json,
+                    rulebase_version=decision.rulebase_version,
+                    superseded_by=later.get(row.id))
