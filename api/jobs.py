@@ -1,4 +1,5 @@
-"""Replays of the whole archive as jobs: on Redis with RQ, or in the service's process.
+"""Replays of the whole archive, and bulk report issues, as jobs: on Redis with RQ, or in
+the service's process.
 
 ``POST /v1/replays`` calls :func:`start_replay`: the archive is cut into chunks
 (:func:`api.store.replay_reads.archive_chunks`) and the job and its chunks are
@@ -19,11 +20,21 @@ takes the chunk over, and ``sprintclear worker`` at start-up queues a job for
 every replay left unfinished, so a replay completes as long as one worker
 runs. A replay reads the archive and writes only its own job state: never a
 clinical record, never an audit entry.
+
+A **bulk report issue** (``POST /v1/reports/issues``, :func:`start_report_issue`)
+is the same kind of job over the same chunks: each chunk issues the report of
+every signed-off decision that has none (``api.reporting.ReportService.report``:
+rendered, signed with the clinic's key, stored with one audit entry). A
+decision has one report, kept for good: one already there is counted and left
+as it is, and a chunk redone after a worker died issues only what is still
+missing, so each report and its audit entry are written once. Workers sign with
+their own ``SPRINTCLEAR_SIGNING_*`` settings.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import socket
@@ -35,14 +46,34 @@ from typing import Any
 import orjson
 
 from api.replay import DEFAULT_CHUNK_SIZE, ChunkResult, replay_items
-from api.store import Store, stamp, utc_now
+from api.reporting import ReportService
+from api.settings import Settings
+from api.store import Principal, Store, stamp, utc_now
 from api.store.jobs import Claim, JobState, JobStore
-from api.store.replay_reads import archive_chunks, archived_decisions, chunk_injuries, signed_visits
+from api.store.replay_reads import (
+    archive_chunks,
+    archived_decisions,
+    chunk_injuries,
+    signed_visits,
+    unreported_decisions,
+)
 from engine.decide import Evaluator, evaluator_for
+from rules.errors import NotConfigured, SprintclearError
 from rules.loading import default_protocol, parse_protocol
 
-__all__ = ["DEFAULT_LEASE_SECONDS", "MAX_SLOTS", "RENEW_EVERY", "replay_summary",
-           "run_worker", "start_replay", "work"]
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "MAX_SLOTS",
+    "RENEW_EVERY",
+    "replay_summary",
+    "report_issue_summary",
+    "run_worker",
+    "start_replay",
+    "start_report_issue",
+    "work",
+]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LEASE_SECONDS = 60
 """How long a claimed chunk stays with a worker that stopped renewing it."""
@@ -69,32 +100,49 @@ def _redis(url: str) -> Any:
 
 
 def start_replay(store: Store, evaluator: Evaluator, *, protocol_text: str | None,
-                 created_by: str, redis_url: str | None,
+                 actor: Principal, redis_url: str | None,
                  chunk_size: int = DEFAULT_CHUNK_SIZE) -> str:
     """Record a replay of the whole archive with ``evaluator`` and start it; its id.
 
     ``protocol_text`` is the clinic's protocol file (``None``: the shipped protocol),
     kept with the job so that every worker decides with the same rule base.
     """
-    job_id = "rpl-" + secrets.token_hex(10)
+    return _start(store, "replay", "rpl-", evaluator, protocol_text=protocol_text,
+                  actor=actor, redis_url=redis_url, chunk_size=chunk_size)
+
+
+def start_report_issue(store: Store, evaluator: Evaluator, *, actor: Principal,
+                       redis_url: str | None, reports: ReportService | None = None,
+                       chunk_size: int = DEFAULT_CHUNK_SIZE) -> str:
+    """Record a job that issues the report of every signed-off decision without one, acting
+    as ``actor``, and start it; its id. ``reports`` signs in this process (no Redis)."""
+    return _start(store, "reports", "rpi-", evaluator, protocol_text=None, actor=actor,
+                  redis_url=redis_url, chunk_size=chunk_size, reports=reports)
+
+
+def _start(store: Store, kind: str, prefix: str, evaluator: Evaluator, *,
+           protocol_text: str | None, actor: Principal, redis_url: str | None,
+           chunk_size: int, reports: ReportService | None = None) -> str:
+    job_id = prefix + secrets.token_hex(10)
     protocol = evaluator.protocol
     jobs = JobStore(store.database)
-    jobs.create(job_id=job_id, kind="replay", created_at=stamp(utc_now()),
-                created_by=created_by, rulebase_version=evaluator.version,
+    jobs.create(job_id=job_id, kind=kind, created_at=stamp(utc_now()),
+                actor=actor, rulebase_version=evaluator.version,
                 protocol_id=protocol.id, protocol_version=protocol.version,
                 protocol_text=protocol_text,
                 chunks=archive_chunks(store.database, chunk_size),
                 lease_seconds=_lease_seconds())
     state = jobs.state(job_id)
     assert state is not None
-    if state.status == "done":  # an empty archive
-        _finish(jobs, job_id, evaluator)
+    if state.chunk_count == 0:  # an empty archive
+        _finish(jobs, job_id, kind, evaluator)
     else:
-        dispatch(store, job_id, redis_url, slots=state.chunk_count)
+        dispatch(store, job_id, redis_url, slots=state.chunk_count, reports=reports)
     return job_id
 
 
-def dispatch(store: Store, job_id: str, redis_url: str | None, *, slots: int = 1) -> None:
+def dispatch(store: Store, job_id: str, redis_url: str | None, *, slots: int = 1,
+             reports: ReportService | None = None) -> None:
     """Put ``slots`` workers on a job: RQ jobs, or one thread of this process."""
     if redis_url:
         from rq import Queue, Retry
@@ -104,8 +152,17 @@ def dispatch(store: Store, job_id: str, redis_url: str | None, *, slots: int = 1
             queue.enqueue("api.jobs.run_queued", job_id, job_timeout=-1, result_ttl=600,
                           failure_ttl=86400, retry=Retry(max=3))
     else:
-        threading.Thread(target=work, args=(store, job_id), name=f"replay {job_id}",
-                         daemon=True).start()
+        threading.Thread(target=_work_logged, args=(store, job_id, reports),
+                         name=f"job {job_id}", daemon=True).start()
+
+
+def _work_logged(store: Store, job_id: str, reports: ReportService | None) -> None:
+    """:func:`work` in a thread of the service: an error is logged, and the job left for
+    ``sprintclear worker`` or a later start to resume (its chunks' leases run out)."""
+    try:
+        work(store, job_id, reports=reports)
+    except Exception:
+        logger.exception("job %s stopped", job_id)
 
 
 def _evaluator_of(jobs: JobStore, job_id: str) -> Evaluator:
@@ -124,8 +181,9 @@ def _evaluator_of(jobs: JobStore, job_id: str) -> Evaluator:
 
 
 def work(store: Store, job_id: str, *, worker: str | None = None,
-         poll_seconds: float = 0.5, stop: Callable[[], bool] = lambda: False) -> None:
-    """Work on a replay until every chunk is done, then write its summary (once).
+         reports: ReportService | None = None, poll_seconds: float = 0.5,
+         stop: Callable[[], bool] = lambda: False) -> None:
+    """Work on a job until every chunk is done, then write its summary (once).
 
     Claims chunks nobody holds; when none is free but some are held by others, waits
     (polling every ``poll_seconds``) for them to finish or for their lease to run out.
@@ -135,21 +193,70 @@ def work(store: Store, job_id: str, *, worker: str | None = None,
     job = jobs.job(job_id)
     if job is None or job.status != "running":
         return
-    lease = job.lease_seconds
+    lease, kind = job.lease_seconds, job.kind
+    actor = Principal.model_validate_json(job.actor)
     try:
         evaluator = _evaluator_of(jobs, job_id)
-    except (RuntimeError, ValueError) as exc:
+        if kind == "reports" and reports is None:
+            reports = _worker_reports(evaluator)
+    except (RuntimeError, ValueError, SprintclearError) as exc:
         jobs.finish(job_id, summary=None, error=str(exc), finished_at=stamp(utc_now()))
         return
     while not stop():
         claim = jobs.claim(job_id, worker, lease)
         if claim is not None:
-            _replay_claim(store, jobs, claim, evaluator, lease)
+            if kind == "reports":
+                assert reports is not None
+                _issue_claim(store, jobs, claim, reports, actor, lease)
+            else:
+                _replay_claim(store, jobs, claim, evaluator, lease)
             continue
         if jobs.pending_or_running(job_id) == 0:
-            _finish(jobs, job_id, evaluator)
+            _finish(jobs, job_id, kind, evaluator)
             return
         time.sleep(poll_seconds)
+
+
+def _worker_reports(evaluator: Evaluator) -> ReportService:
+    """The worker's report signer, from its own ``SPRINTCLEAR_SIGNING_*`` settings."""
+    reports = _worker_reports_cache.get("reports")
+    if reports is None:
+        reports = ReportService.from_settings(Settings(), utc_now, evaluator.protocol)
+        if reports.signer is None:
+            raise NotConfigured("this worker has no signing key: set SPRINTCLEAR_SIGNING_P12 "
+                                "and SPRINTCLEAR_SIGNING_PASSWORD_FILE to issue reports")
+        _worker_reports_cache["reports"] = reports
+    return reports
+
+
+_worker_reports_cache: dict[str, ReportService] = {}
+
+
+def _issue_claim(store: Store, jobs: JobStore, claim: Claim, reports: ReportService,
+                 actor: Principal, lease: int) -> None:
+    """Issue the missing reports of one chunk; each one already there is left as it is."""
+    issued, failed = 0, []
+    pending = unreported_decisions(store.database, claim.bounds.after, claim.bounds.last)
+    for index, decision_id in enumerate(pending, 1):
+        try:
+            reports.report(store, actor, decision_id)
+            issued += 1
+        except SprintclearError as exc:
+            failed.append({"decision_id": decision_id, "error": str(exc)})
+        if index % RENEW_EVERY == 0 and not jobs.renew(claim, index, lease):
+            return  # taken over: the new holder issues what is still missing
+    result = {"issued": issued, "failed": failed, "signed_off": len(pending)}
+    jobs.complete(claim, claim.bounds.size, orjson.dumps(result).decode())
+
+
+def report_issue_summary(jobs: JobStore, job_id: str) -> dict[str, Any]:
+    """Reports issued by the job, and the decisions whose report could not be made."""
+    issued, failed = 0, []
+    for text in jobs.results(job_id):
+        result = orjson.loads(text)
+        issued += result.get("issued", 0)
+        failed += result.get("failed", [])
+    return {"issued": issued, "failed": failed}
 
 
 class _LeaseLost(Exception):
@@ -200,8 +307,9 @@ def replay_summary(jobs: JobStore, job_id: str, evaluator: Evaluator) -> dict[st
                         for kind in total.summary()]}
 
 
-def _finish(jobs: JobStore, job_id: str, evaluator: Evaluator) -> None:
-    summary = replay_summary(jobs, job_id, evaluator)
+def _finish(jobs: JobStore, job_id: str, kind: str, evaluator: Evaluator) -> None:
+    summary = (report_issue_summary(jobs, job_id) if kind == "reports"
+               else replay_summary(jobs, job_id, evaluator))
     jobs.finish(job_id, summary=json.dumps(summary, ensure_ascii=False), error=None,
                 finished_at=stamp(utc_now()))
 

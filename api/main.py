@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.state.store = store
     app.state.evaluator = evaluator
     app.state.reports = reports
+    app.include_router(replays.issues)
     for module in (health, evaluate, rules_routes, athletes, injuries, assessments, decisions,
                    audit, replays, keys, fhir_routes, cds_routes):
         app.include_router(module.router)

@@ -81,7 +81,7 @@ def _peak(process: subprocess.Popen[bytes]) -> int:
 def _rq(url: str, count: int) -> float:
     """Seconds for a replay job through two `sprintclear worker` processes."""
     from api.jobs import start_replay
-    from api.store import Store
+    from api.store import Principal, Store
     from api.store.jobs import JobStore
     from engine.decide import evaluator_for
 
@@ -95,8 +95,8 @@ def _rq(url: str, count: int) -> float:
     store = Store.open(url)
     time.sleep(3)  # the workers start (imports, rule network) before the clock starts
     started = time.perf_counter()
-    job_id = start_replay(store, evaluator_for(), protocol_text=None, created_by="bench",
-                          redis_url=redis_url)
+    job_id = start_replay(store, evaluator_for(), protocol_text=None, redis_url=redis_url,
+                          actor=Principal(key_id=None, name="bench", role="auditor"))
     jobs = JobStore(store.database)
     while (state := jobs.state(job_id)) is not None and state.status == "running":
         time.sleep(0.2)

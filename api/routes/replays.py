@@ -1,4 +1,5 @@
-"""Replays of the whole archive as jobs: start one, follow its progress, read its summary."""
+"""Jobs over the whole archive: replays, and bulk report issues; start one, follow its
+progress, read its result."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import Allowed, EvaluatorDep, SettingsDep, StoreDep
-from api.jobs import job_view, start_replay
+from api.deps import Allowed, EvaluatorDep, ReportsDep, SettingsDep, StoreDep
+from api.jobs import job_view, start_replay, start_report_issue
 from api.openapi import error_responses
 from api.store import Principal
 from api.store.jobs import JobStore
@@ -28,8 +29,8 @@ def create_replay(caller: Annotated[Principal, Depends(Allowed("replay.run"))],
     processes do the work, in chunks; otherwise the service's process. Nothing stored is
     changed: no decision, no audit entry."""
     protocol_text = settings.protocol.read_text("utf-8") if settings.protocol else None
-    job_id = start_replay(store, evaluator, protocol_text=protocol_text,
-                          created_by=caller.name, redis_url=settings.redis_url)
+    job_id = start_replay(store, evaluator, protocol_text=protocol_text, actor=caller,
+                          redis_url=settings.redis_url)
     response.headers["Location"] = f"/v1/replays/{job_id}"
     state = JobStore(store.database).state(job_id)
     assert state is not None
@@ -46,6 +47,42 @@ def read_replay(replay_id: str, _caller: Annotated[Principal, Depends(Allowed("r
     sign-offs (protocol 2027.1, section 2.1), and ``summary``: each kind of change, most
     frequent first, with how many cases show it and the first few decision ids."""
     state = JobStore(store.database).state(replay_id)
-    if state is None:
+    if state is None or state.kind != "replay":
         raise NotFound(f"replay {replay_id[:80]!r} does not exist")
+    return job_view(state)
+
+
+issues = APIRouter(prefix="/v1/reports/issues", tags=["reports"])
+
+
+@issues.post("", status_code=202, summary="Issue the report of every signed-off decision "
+             "that has none", responses=error_responses(401, 403))
+def create_report_issue(caller: Annotated[Principal, Depends(Allowed("report.issue"))],
+                        store: StoreDep, evaluator: EvaluatorDep, settings: SettingsDep,
+                        reports: ReportsDep, response: Response) -> dict[str, Any]:
+    """Starts a job that renders, signs and keeps the report of each signed-off decision
+    without one, as ``GET /v1/decisions/{id}/report`` would on first request, acting as
+    the caller. A report already kept is left as it is: a decision has one report, and each
+    report and its audit entry are written once, however often the job is started or a
+    chunk redone. Answers 202 with the job's ``Location``; ``result`` gives ``issued`` and
+    the decisions whose report could not be made (``failed``, with why). On Redis the
+    workers sign with their own ``SPRINTCLEAR_SIGNING_*`` key."""
+    job_id = start_report_issue(store, evaluator, actor=caller, redis_url=settings.redis_url,
+                                reports=reports)
+    response.headers["Location"] = f"/v1/reports/issues/{job_id}"
+    state = JobStore(store.database).state(job_id)
+    assert state is not None
+    return job_view(state)
+
+
+@issues.get("/{issue_id}", summary="A bulk report issue's progress and result",
+            responses=error_responses(401, 403, 404))
+def read_report_issue(issue_id: str,
+                      _caller: Annotated[Principal, Depends(Allowed("report.issue"))],
+                      store: StoreDep) -> dict[str, Any]:
+    """``progress`` counts the stored decisions looked at of ``decisions``; once done,
+    ``result`` gives how many reports were issued and which could not be made."""
+    state = JobStore(store.database).state(issue_id)
+    if state is None or state.kind != "reports":
+        raise NotFound(f"report issue {issue_id[:80]!r} does not exist")
     return job_view(state)

@@ -1,4 +1,4 @@
-"""Batch jobs' state: a replay of the archive (or a bulk report issue) and its chunks.
+"""Batch jobs' state: a replay of the archive, or a bulk report issue, and its chunks.
 
 Kept in the database, not in Redis: any service worker answers ``GET
 /v1/replays/{id}`` whichever process or machine started the job; a job runs
@@ -29,6 +29,7 @@ from sqlalchemy import Float, ForeignKey, Integer, String, Text, func, select, u
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from api.store.database import Database, translated_errors
+from api.store.records import Principal
 from api.store.replay_reads import ChunkBounds, Key
 from api.store.tables import HASH, ID, STAMP, Base
 
@@ -40,11 +41,13 @@ class BatchJobRow(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    """``replay``."""
+    """``replay`` or ``reports`` (issue the missing reports of signed-off decisions)."""
     status: Mapped[str] = mapped_column(String(16))
     """``running``, ``done`` or ``failed``."""
     created_at: Mapped[str] = mapped_column(STAMP)
     created_by: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    """JSON of the :class:`Principal` who started the job (a report issue acts as them)."""
     rulebase_version: Mapped[str] = mapped_column(HASH)
     protocol_id: Mapped[str] = mapped_column(String(80))
     protocol_version: Mapped[str] = mapped_column(Text)
@@ -122,13 +125,14 @@ class JobStore:
         # between). PostgreSQL: a plain transaction; the audit head row is not locked.
         return Session(self.database._writer, expire_on_commit=False)
 
-    def create(self, *, job_id: str, kind: str, created_at: str, created_by: str,
+    def create(self, *, job_id: str, kind: str, created_at: str, actor: Principal,
                rulebase_version: str, protocol_id: str, protocol_version: str,
                protocol_text: str | None, chunks: Iterable[ChunkBounds],
                lease_seconds: int) -> None:
         with translated_errors(), self._session() as session, session.begin():
             job = BatchJobRow(id=job_id, kind=kind, status="running", created_at=created_at,
-                              created_by=created_by, rulebase_version=rulebase_version,
+                              created_by=actor.name, actor=actor.model_dump_json(),
+                              rulebase_version=rulebase_version,
                               protocol_id=protocol_id, protocol_version=protocol_version,
                               protocol_text=protocol_text, total=0, chunk_count=0,
                               lease_seconds=lease_seconds)
@@ -143,8 +147,6 @@ class JobStore:
                     status="pending", attempt=0, done_count=0))
                 job.total += bounds.size
                 job.chunk_count += 1
-            if job.chunk_count == 0:
-                job.status = "done"
 
     def job(self, job_id: str) -> BatchJobRow | None:
         with translated_errors(), self._session() as session:

@@ -20,10 +20,10 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from api.store.database import Database
-from api.store.tables import AssessmentRow, DecisionRow, SignoffRow
+from api.store.tables import AssessmentRow, DecisionRow, ReportRow, SignoffRow
 
 __all__ = ["ArchivedDecision", "ChunkBounds", "SignedVisit", "archive_chunks", "archive_size",
-           "archived_decisions", "chunk_injuries", "signed_visits"]
+           "archived_decisions", "chunk_injuries", "signed_visits", "unreported_decisions"]
 
 Key = tuple[str, str]
 """An assessment's place in storage order: (``created_at``, ``id``)."""
@@ -152,3 +152,16 @@ def archive_size(database: Database) -> int:
                                    .join(DecisionRow,
                                          DecisionRow.assessment_id == AssessmentRow.id))
                    .scalar_one())
+
+
+def unreported_decisions(database: Database, after: Key | None, last: Key) -> list[str]:
+    """The decisions of one chunk that are signed off and have no report yet, in storage
+    order (a report is issued once a clinician has signed the decision off)."""
+    with database.reading() as session:
+        return list(session.execute(
+            select(DecisionRow.id)
+            .join(AssessmentRow, DecisionRow.assessment_id == AssessmentRow.id)
+            .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
+            .outerjoin(ReportRow, ReportRow.decision_id == DecisionRow.id)
+            .where(_in_chunk(after, last), ReportRow.id.is_(None))
+            .order_by(AssessmentRow.created_at, AssessmentRow.id)).scalars())

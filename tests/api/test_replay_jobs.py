@@ -93,6 +93,39 @@ def test_a_replay_through_the_api_reports_progress_and_the_summary(service: Any)
     assert missing.status_code == 404
 
 
+def test_a_bulk_report_issue_writes_each_missing_report_once(service: Any,
+                                                             report_signing: None) -> None:
+    """Of three stored decisions, two signed off: the job issues those two reports (one
+    audit entry each) and nothing else; started again, it issues none."""
+    signed = [service.stored_decision(name)["id"] for name in (
+        "hamstring-winger-cleared-to-sprint", "hamstring-symptom-flare-next-morning-pain")]
+    service.stored_decision("hamstring-footballer-progressive-running-strength-deficit")
+    for decision_id in signed:
+        response = service.client.post(f"/v1/decisions/{decision_id}/signoff",
+                                       json={"action": "accept"},
+                                       headers=service.as_("clinician"))
+        assert response.status_code == 201, response.text
+    store, jobs = service.store, JobStore(service.store.database)
+    entries = store.count("audit_entries")
+    assert service.client.post("/v1/reports/issues",
+                               headers=service.as_("auditor")).status_code == 403
+    results = []
+    for _ in range(2):
+        started = service.client.post("/v1/reports/issues", headers=service.as_("clinician"))
+        assert started.status_code == 202, started.text
+        _wait(jobs, started.json()["id"], timeout=120)
+        body = service.client.get(started.headers["Location"],
+                                  headers=service.as_("clinician")).json()
+        assert body["status"] == "done", body
+        results.append(body["result"])
+    assert results == [{"issued": 2, "failed": []}, {"issued": 0, "failed": []}]
+    assert store.count("reports") == 2
+    assert store.count("audit_entries") == entries + 2
+    assert store.verify_audit().intact
+    for decision_id in signed:
+        assert store.get_report(decision_id) is not None
+
+
 def _redis_url() -> str:
     url = os.environ.get("SPRINTCLEAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
@@ -128,12 +161,12 @@ def test_a_worker_killed_mid_replay_is_taken_over_with_the_same_summary(
     monkeypatch.setenv("SPRINTCLEAR_RQ_QUEUE", queue)
     monkeypatch.setenv("SPRINTCLEAR_JOB_LEASE_SECONDS", "2")
 
-    expected_id = start_replay(store, evaluator, protocol_text=strict, created_by="test",
+    expected_id = start_replay(store, evaluator, protocol_text=strict, actor=CLINICIAN,
                                redis_url=None, chunk_size=4)
     expected = _wait(jobs, expected_id)
     assert expected.status == "done"
 
-    job_id = start_replay(store, evaluator, protocol_text=strict, created_by="test",
+    job_id = start_replay(store, evaluator, protocol_text=strict, actor=CLINICIAN,
                           redis_url=redis_url, chunk_size=4)
     log = tmp_path / "workers.log"
     first = _worker(url, redis_url, queue, log)

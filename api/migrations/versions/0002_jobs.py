@@ -1,4 +1,5 @@
-"""Batch jobs' state: replays of the archive and their chunks (api/store/jobs.py).
+"""Batch jobs' state: replays of the archive, bulk report issues, and their chunks
+(api/store/jobs.py).
 
 Working state, not clinical records: no write-once triggers, no audit entries.
 
@@ -30,6 +31,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("created_at", STAMP, nullable=False),
         sa.Column("created_by", sa.Text(), nullable=False),
+        sa.Column("actor", sa.Text(), nullable=False),
         sa.Column("rulebase_version", HASH, nullable=False),
         sa.Column("protocol_id", sa.String(80), nullable=False),
         sa.Column("protocol_version", sa.Text(), nullable=False),
