@@ -21,6 +21,7 @@ from api.cds import routes as cds_routes
 from api.errors import install_error_handlers
 from api.methods import OptionsMiddleware
 from api.openapi import install_openapi
+from api.rebalance import RebalanceKeepAlive
 from api.reporting import ReportService
 from api.routes import (
     assessments,
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         app.include_router(module.router)
     install_error_handlers(app, pages=install_web(app, settings, clock))
     app.add_middleware(OptionsMiddleware)
+    # keep-alive clients re-connect now and then, so that `serve --workers N` spreads them
+    app.add_middleware(RebalanceKeepAlive, max_requests=settings.keepalive_requests)
     install_openapi(app)
     return app
 
