@@ -15,9 +15,9 @@ input without ``previous.date`` (a 2026.1 input with ``previous.phase`` alone, o
 none at all) is replayed with ``previous`` supplied from the store's sign-offs
 exactly as the service does when it stores an assessment (:func:`signed_previous`:
 the latest sign-off, recorded before the assessment was stored, of an earlier
-assessment of the same injury, and that assessment's date; no ``previous`` when
-there is none), and the case says so. An input that carries both is replayed as
-stored.
+assessment of the same injury not superseded by a correction, and that
+assessment's date; no ``previous`` when there is none), and the case says so.
+An input that carries both is replayed as stored.
 
 **Streamed and parallel.** The archive is read chunk by chunk
 (:mod:`api.store.replay_reads`); each chunk gives a :class:`ChunkResult`: how many
@@ -198,27 +198,35 @@ class ReplayReport:
 # ---- the signed phase (protocol section 2.1) --------------------------------------------
 
 
-def signed_previous(visits: Iterable[SignedVisit], *, assessment_id: str,
-                    assessment_date: str, stored_at: str) -> dict[str, str] | None:
-    """The ``previous`` the service fills for an assessment (protocol section 2.1).
+def signed_previous(visits: Iterable[SignedVisit], before_date: str, *,
+                    as_of: str | None = None, excluding: str | None = None
+                    ) -> dict[str, str] | None:
+    """The ``previous`` the service fills for an assessment dated ``before_date``
+    (protocol section 2.1): ``{"phase": signed phase, "date": that assessment's date}``,
+    or ``None`` when no sign-off counts.
 
-    ``visits`` are the signed-off assessments of the assessment's injury. The one that
-    counts is the latest (by assessment date, then by when it was signed) among those
-    that are *earlier* — another assessment dated on or before ``assessment_date``
-    (``YYYY-MM-DD``) — and that were signed by the time the assessment was stored
-    (``signed_at`` ≤ ``stored_at``, both ISO 8601 UTC stamps of the store), so that a
-    replay sees the sign-offs the service saw. Returns ``{"phase": signed phase,
-    "date": that assessment's date}``, or ``None`` when no sign-off qualifies.
+    ``visits`` are the signed-off assessments of the injury. One counts when its
+    assessment is dated on or before ``before_date`` (``YYYY-MM-DD``; the same day counts
+    when it was stored earlier) and is not ``excluding`` (the assessment a correction
+    corrects); with ``as_of`` (a store timestamp: replay passes the assessment's own
+    ``created_at``) only what existed then counts — assessments stored before it,
+    sign-offs made at or before it — and a sign-off of an assessment superseded by a
+    correction stored before then does not count. The latest by assessment date, then by
+    the order the assessments were stored, is the one.
     """
-    best: SignedVisit | None = None
+    best: tuple[str, str, str] | None = None
+    found: dict[str, str] | None = None
     for visit in visits:
-        if (visit.assessment_id == assessment_id or visit.assessment_date > assessment_date
-                or visit.signed_at > stored_at):
+        if visit.assessment_id == excluding or visit.assessment_date > before_date:
             continue
-        if best is None or (visit.assessment_date, visit.signed_at) > (best.assessment_date,
-                                                                        best.signed_at):
-            best = visit
-    return None if best is None else {"phase": best.signed_phase, "date": best.assessment_date}
+        if as_of is not None and (visit.stored_at >= as_of or visit.signed_at > as_of):
+            continue
+        if visit.superseded_at is not None and (as_of is None or visit.superseded_at < as_of):
+            continue
+        key = (visit.assessment_date, visit.stored_at, visit.assessment_id)
+        if best is None or key > best:
+            best, found = key, {"phase": visit.signed_phase, "date": visit.assessment_date}
+    return found
 
 
 def _needs_previous(document: dict[str, Any]) -> bool:
@@ -273,8 +281,7 @@ def replay_one(item: ArchivedDecision, evaluator: Evaluator,
     document = orjson.loads(item.document)
     if isinstance(document, dict) and _needs_previous(document):
         document, note = _with_previous(document, signed_previous(
-            visits, assessment_id=item.assessment_id, assessment_date=item.assessment_date,
-            stored_at=item.created_at))
+            visits, item.assessment_date, as_of=item.created_at, excluding=item.supersedes))
         replayed = replace(replayed, previous_supplied=note)
     stored = orjson.loads(item.decision_json)
     evaluated_at = stored.get("evaluated_at")

@@ -54,17 +54,22 @@ class ArchivedDecision:
     decision_json: str
     rulebase_version: str
     superseded_by: str | None
+    supersedes: str | None = None
+    """The assessment this one corrects (it does not count for the signed phase)."""
 
 
 @dataclass(frozen=True, slots=True)
 class SignedVisit:
-    """A signed-off assessment of an injury: its date, the phase signed and when."""
+    """A signed-off assessment of an injury: its date, when it was stored, the phase signed
+    and when, and when a correction superseded it (``None``: never)."""
 
     injury_id: str
     assessment_id: str
     assessment_date: str
+    stored_at: str
     signed_phase: str
     signed_at: str
+    superseded_at: str | None = None
 
 
 def archive_chunks(database: Database, size: int) -> Iterator[ChunkBounds]:
@@ -115,7 +120,7 @@ def archived_decisions(database: Database, after: Key | None, last: Key
     query = (select(AssessmentRow.id, AssessmentRow.athlete_id, AssessmentRow.injury_id,
                     AssessmentRow.assessment_date, AssessmentRow.created_at,
                     AssessmentRow.document, DecisionRow.id, DecisionRow.decision_json,
-                    DecisionRow.rulebase_version, later.id)
+                    DecisionRow.rulebase_version, later.id, AssessmentRow.supersedes)
              .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
              .outerjoin(later, later.supersedes == AssessmentRow.id)
              .where(_in_chunk(after, last))
@@ -123,11 +128,11 @@ def archived_decisions(database: Database, after: Key | None, last: Key
              .execution_options(yield_per=100))
     with database.reading(snapshot=True) as session:
         for (assessment_id, athlete_id, injury_id, assessment_date, created_at, document,
-             decision_id, decision_json, rulebase_version, superseded_by) in session.execute(
-                query):
+             decision_id, decision_json, rulebase_version, superseded_by,
+             supersedes) in session.execute(query):
             yield ArchivedDecision(assessment_id, athlete_id, injury_id, assessment_date,
                                    created_at, document, decision_id, decision_json,
-                                   rulebase_version, superseded_by)
+                                   rulebase_version, superseded_by, supersedes)
 
 
 def signed_visits(database: Database, injury_ids: Iterable[str]) -> list[SignedVisit]:
@@ -135,14 +140,18 @@ def signed_visits(database: Database, injury_ids: Iterable[str]) -> list[SignedV
     wanted = sorted(set(injury_ids))
     if not wanted:
         return []
+    correction = aliased(AssessmentRow)
     with database.reading() as session:
         rows = session.execute(
             select(AssessmentRow.injury_id, AssessmentRow.id, AssessmentRow.assessment_date,
-                   SignoffRow.signed_phase, SignoffRow.signed_at)
+                   AssessmentRow.created_at, SignoffRow.signed_phase, SignoffRow.signed_at,
+                   correction.created_at)
             .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
             .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
+            .outerjoin(correction, correction.supersedes == AssessmentRow.id)
             .where(AssessmentRow.injury_id.in_(wanted)))
-        return [SignedVisit(*row) for row in rows]
+        return [SignedVisit(injury, assessment_id, date, stored, phase, signed, superseded)
+                for injury, assessment_id, date, stored, phase, signed, superseded in rows]
 
 
 def archive_size(database: Database) -> int:
