@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import Allowed, EvaluatorDep, ReportsDep, SettingsDep, StoreDep
-from api.jobs import job_view, start_replay, start_report_issue
+from api.jobs import dispatch, job_view, start_replay, start_report_issue
 from api.openapi import error_responses
 from api.store import Principal
 from api.store.jobs import JobStore
@@ -40,15 +40,19 @@ def create_replay(caller: Annotated[Principal, Depends(Allowed("replay.run"))],
 @router.get("/{replay_id}", summary="A replay's progress and, once done, its summary",
             responses=error_responses(401, 403, 404))
 def read_replay(replay_id: str, _caller: Annotated[Principal, Depends(Allowed("replay.run"))],
-                store: StoreDep) -> dict[str, Any]:
+                store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     """``status`` is ``running``, ``done`` or ``failed``; ``progress`` counts the decisions
     replayed so far of ``decisions``. Once done, ``result`` gives how many were replayed,
     would change and would not, how many stored inputs took ``previous`` from the store's
     sign-offs (protocol 2027.1, section 2.1), and ``summary``: each kind of change, most
-    frequent first, with how many cases show it and the first few decision ids."""
+    frequent first, with how many cases show it and the first few decision ids. A replay
+    that nobody is working on (its workers died, or the service restarted) is started again
+    from its first chunk not done."""
     state = JobStore(store.database).state(replay_id)
     if state is None or state.kind != "replay":
         raise NotFound(f"replay {replay_id[:80]!r} does not exist")
+    if state.stalled:
+        dispatch(store, replay_id, settings.redis_url)
     return job_view(state)
 
 
@@ -79,10 +83,13 @@ def create_report_issue(caller: Annotated[Principal, Depends(Allowed("report.iss
             responses=error_responses(401, 403, 404))
 def read_report_issue(issue_id: str,
                       _caller: Annotated[Principal, Depends(Allowed("report.issue"))],
-                      store: StoreDep) -> dict[str, Any]:
+                      store: StoreDep, settings: SettingsDep,
+                      reports: ReportsDep) -> dict[str, Any]:
     """``progress`` counts the stored decisions looked at of ``decisions``; once done,
     ``result`` gives how many reports were issued and which could not be made."""
     state = JobStore(store.database).state(issue_id)
     if state is None or state.kind != "reports":
         raise NotFound(f"report issue {issue_id[:80]!r} does not exist")
+    if state.stalled:
+        dispatch(store, issue_id, settings.redis_url, reports=reports)
     return job_view(state)

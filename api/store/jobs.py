@@ -110,7 +110,8 @@ class JobState:
     error: str | None
     finished_at: str | None
     stalled: bool
-    """Work is left and nobody holds it (a chunk pending or its lease run out)."""
+    """Work is left and nobody is working: no chunk is held under a live lease (every
+    worker of the job died, or the process that ran it in a thread stopped)."""
 
 
 class JobStore:
@@ -159,12 +160,11 @@ class JobStore:
             job = session.get(BatchJobRow, job_id)
             if job is None:
                 return None
-            processed, done, stalled = session.execute(
+            processed, done, held = session.execute(
                 select(func.coalesce(func.sum(BatchChunkRow.done_count), 0),
                        func.count().filter(BatchChunkRow.status == "done"),
-                       func.count().filter((BatchChunkRow.status == "pending") | (
-                           (BatchChunkRow.status == "claimed")
-                           & (BatchChunkRow.lease_until < now))))
+                       func.count().filter((BatchChunkRow.status == "claimed")
+                                           & (BatchChunkRow.lease_until >= now)))
                 .where(BatchChunkRow.job_id == job_id)).one()
             return JobState(id=job.id, kind=job.kind, status=job.status,
                             created_at=job.created_at, created_by=job.created_by,
@@ -173,7 +173,8 @@ class JobStore:
                             processed=int(processed), chunk_count=job.chunk_count,
                             chunks_done=int(done), summary=job.summary, error=job.error,
                             finished_at=job.finished_at,
-                            stalled=job.status == "running" and int(stalled) > 0)
+                            stalled=job.status == "running" and int(held) == 0
+                            and int(done) < job.chunk_count)
 
     def claim(self, job_id: str, worker: str, lease_seconds: int) -> Claim | None:
         """The first chunk nobody holds (pending, or its lease run out), now held by

@@ -20,6 +20,7 @@ from api.jobs import job_view, start_replay
 from api.replay import replay
 from api.store import Principal, Store
 from api.store.jobs import JobStore
+from api.store.replay_reads import archive_chunks
 from engine import evaluator_for, parse_assessment
 from engine.decide import Evaluator
 from rules.loading import default_protocol_text, parse_protocol
@@ -124,6 +125,27 @@ def test_a_bulk_report_issue_writes_each_missing_report_once(service: Any,
     assert store.verify_audit().intact
     for decision_id in signed:
         assert store.get_report(decision_id) is not None
+
+
+def test_a_replay_nobody_works_on_is_resumed_when_read(service: Any) -> None:
+    """A replay whose process stopped (recorded, chunks pending, no worker) is started again
+    by the next GET and completes."""
+    service.stored_decision("hamstring-winger-cleared-to-sprint")
+    store = service.store
+    jobs = JobStore(store.database)
+    evaluator = evaluator_for()
+    jobs.create(job_id="rpl-orphan", kind="replay", created_at="2026-03-01T09:00:00Z",
+                actor=CLINICIAN, rulebase_version=evaluator.version,
+                protocol_id=evaluator.protocol.id,
+                protocol_version=evaluator.protocol.version, protocol_text=None,
+                chunks=archive_chunks(store.database, 10), lease_seconds=60)
+    state = jobs.state("rpl-orphan")
+    assert state is not None and state.stalled
+    first = service.client.get("/v1/replays/rpl-orphan", headers=service.as_("auditor"))
+    assert first.json()["status"] == "running"
+    assert _wait(jobs, "rpl-orphan").status == "done"
+    assert service.client.get("/v1/replays/rpl-orphan", headers=service.as_("auditor")
+                              ).json()["result"]["replayed"] == 1
 
 
 def _redis_url() -> str:
