@@ -123,8 +123,11 @@ def main() -> int:
     for jobs in (1, 2):
         load = os.getloadavg()[0]
         wall, cpu, rss, report = _replay(url, jobs)
+        # the pool's processes are the forkserver's children, not ours: CPU only for --jobs 1
+        per = f"{cpu / count * 1000:.2f} ms CPU per decision" if jobs == 1 else \
+            "CPU of the pool not counted"
         print(f"--jobs {jobs}     {wall:6.1f} s  {count / wall:6.0f} decisions/s  "
-              f"{cpu / count * 1000:.2f} ms CPU per decision  peak RSS {rss / 1024:.0f} MiB  "
+              f"{per}  peak RSS {rss / 1024:.0f} MiB (largest process)  "
               f"(would change {report['would_change']}, previous supplied "
               f"{report['previous_supplied']}; load average {load:.1f})")
     if args.rq:
