@@ -23,7 +23,7 @@ clinical record, never an audit entry.
 
 A **bulk report issue** (``POST /v1/reports/issues``, :func:`start_report_issue`)
 is the same kind of job over the same chunks: each chunk issues the report of
-every signed-off decision that has none (``api.reporting.ReportService.report``:
+every signed-off decision that has none (``api.reporting.ReportService.issue``:
 rendered, signed with the clinic's key, stored with one audit entry). A
 decision has one report, kept for good: one already there is counted and left
 as it is, and a chunk redone after a worker died issues only what is still
@@ -58,7 +58,7 @@ from api.store.replay_reads import (
     unreported_decisions,
 )
 from engine.decide import Evaluator, evaluator_for
-from rules.errors import NotConfigured, SprintclearError
+from rules.errors import Conflict, NotConfigured, SprintclearError
 from rules.loading import default_protocol, parse_protocol
 
 __all__ = [
@@ -239,8 +239,12 @@ def _issue_claim(store: Store, jobs: JobStore, claim: Claim, reports: ReportServ
     pending = unreported_decisions(store.database, claim.bounds.after, claim.bounds.last)
     for index, decision_id in enumerate(pending, 1):
         try:
-            reports.report(store, actor, decision_id)
+            reports.issue(store, actor, decision_id)
             issued += 1
+        except Conflict:
+            if store.get_report(decision_id) is None:  # not "issued meanwhile": say why
+                failed.append({"decision_id": decision_id,
+                               "error": "the decision cannot have a report"})
         except SprintclearError as exc:
             failed.append({"decision_id": decision_id, "error": str(exc)})
         if index % RENEW_EVERY == 0 and not jobs.renew(claim, index, lease):

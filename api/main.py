@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     for module in (health, evaluate, rules_routes, athletes, injuries, assessments, decisions,
                    audit, replays, keys, fhir_routes, cds_routes):
         app.include_router(module.router)
+    app.include_router(audit.access_router)
     install_error_handlers(app, pages=install_web(app, settings, clock))
     app.add_middleware(OptionsMiddleware)
     # keep-alive clients re-connect now and then, so that `serve --workers N` spreads them

@@ -13,7 +13,8 @@ what it needs now and needed then, a red flag what triggered it.
 *and* ``previous.date``, which the service fills from its sign-offs. A stored
 input without ``previous.date`` (a 2026.1 input with ``previous.phase`` alone, or
 none at all) is replayed with ``previous`` supplied from the store's sign-offs
-exactly as the service does when it stores an assessment (:func:`signed_previous`:
+exactly as the service did when it stored the assessment
+(:func:`api.signed_phase.latest_signed_step` as of its ``created_at``:
 the latest sign-off, recorded before the assessment was stored, of an earlier
 assessment of the same injury not superseded by a correction, and that
 assessment's date; no ``previous`` when there is none), and the case says so.
@@ -43,6 +44,7 @@ from typing import Any
 
 import orjson
 
+from api.signed_phase import SignedStep, latest_signed_step
 from api.store import Store
 from api.store.replay_reads import (
     ArchivedDecision,
@@ -60,7 +62,7 @@ from rules.loading import load_protocol
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "Change", "ChunkResult", "ReplayReport", "Replayed",
            "change_kind", "compare_decisions", "replay", "replay_chunk", "replay_chunks",
-           "signed_previous"]
+           "replay_one"]
 
 DEFAULT_CHUNK_SIZE = 250
 """Assessments per chunk: the unit of work of a process, of an RQ job's step and of progress."""
@@ -198,37 +200,6 @@ class ReplayReport:
 # ---- the signed phase (protocol section 2.1) --------------------------------------------
 
 
-def signed_previous(visits: Iterable[SignedVisit], before_date: str, *,
-                    as_of: str | None = None, excluding: str | None = None
-                    ) -> dict[str, str] | None:
-    """The ``previous`` the service fills for an assessment dated ``before_date``
-    (protocol section 2.1): ``{"phase": signed phase, "date": that assessment's date}``,
-    or ``None`` when no sign-off counts.
-
-    ``visits`` are the signed-off assessments of the injury. One counts when its
-    assessment is dated on or before ``before_date`` (``YYYY-MM-DD``; the same day counts
-    when it was stored earlier) and is not ``excluding`` (the assessment a correction
-    corrects); with ``as_of`` (a store timestamp: replay passes the assessment's own
-    ``created_at``) only what existed then counts — assessments stored before it,
-    sign-offs made at or before it — and a sign-off of an assessment superseded by a
-    correction stored before then does not count. The latest by assessment date, then by
-    the order the assessments were stored, is the one.
-    """
-    best: tuple[str, str, str] | None = None
-    found: dict[str, str] | None = None
-    for visit in visits:
-        if visit.assessment_id == excluding or visit.assessment_date > before_date:
-            continue
-        if as_of is not None and (visit.stored_at >= as_of or visit.signed_at > as_of):
-            continue
-        if visit.superseded_at is not None and (as_of is None or visit.superseded_at < as_of):
-            continue
-        key = (visit.assessment_date, visit.stored_at, visit.assessment_id)
-        if best is None or key > best:
-            best, found = key, {"phase": visit.signed_phase, "date": visit.assessment_date}
-    return found
-
-
 def _needs_previous(document: dict[str, Any]) -> bool:
     previous = document.get("previous")
     return not (isinstance(previous, dict) and previous.get("date") is not None)
@@ -259,9 +230,12 @@ def replay_items(items: Iterable[ArchivedDecision], evaluator: Evaluator,
                  visits: Iterable[SignedVisit] = (),
                  progress: Callable[[Replayed], None] | None = None) -> ChunkResult:
     """Replay ``items`` (one chunk); ``visits`` are the sign-offs of their injuries."""
-    by_injury: dict[str, list[SignedVisit]] = {}
+    by_injury: dict[str, list[SignedStep]] = {}
     for visit in visits:
-        by_injury.setdefault(visit.injury_id, []).append(visit)
+        by_injury.setdefault(visit.injury_id, []).append(SignedStep(
+            assessment_id=visit.assessment_id, assessment_date=visit.assessment_date,
+            stored_at=visit.stored_at, signed_phase=visit.signed_phase,
+            signed_at=visit.signed_at, superseded_at=visit.superseded_at))
     result = ChunkResult()
     for item in items:
         replayed = replay_one(item, evaluator, by_injury.get(item.injury_id, ()))
@@ -272,7 +246,7 @@ def replay_items(items: Iterable[ArchivedDecision], evaluator: Evaluator,
 
 
 def replay_one(item: ArchivedDecision, evaluator: Evaluator,
-               visits: Iterable[SignedVisit] = ()) -> Replayed:
+               steps: Iterable[SignedStep] = ()) -> Replayed:
     """Decide one stored assessment again and compare it with the stored decision."""
     replayed = Replayed(assessment_id=item.assessment_id, athlete_id=item.athlete_id,
                         assessment_date=item.assessment_date, decision_id=item.decision_id,
@@ -280,8 +254,9 @@ def replay_one(item: ArchivedDecision, evaluator: Evaluator,
                         superseded_by=item.superseded_by)
     document = orjson.loads(item.document)
     if isinstance(document, dict) and _needs_previous(document):
-        document, note = _with_previous(document, signed_previous(
-            visits, item.assessment_date, as_of=item.created_at, excluding=item.supersedes))
+        # what the service filled when it stored this assessment (protocol section 2.1)
+        document, note = _with_previous(document, latest_signed_step(
+            steps, item.assessment_date, as_of=item.created_at, excluding=item.supersedes))
         replayed = replace(replayed, previous_supplied=note)
     stored = orjson.loads(item.decision_json)
     evaluated_at = stored.get("evaluated_at")

@@ -1,23 +1,29 @@
-"""Signed PDF reports of signed-off decisions: made once, kept, and served as kept.
+"""Signed PDF reports of signed-off decisions: issued by a clinician, kept, read as kept.
 
-The first request for a decision's report renders it (``reports.render_report_pdf``
-with the stored canonical input and the injury's earlier decisions as history),
-prints the clinician's sign-off on its first page (accepted, or overridden to
-which phase and why, under the unchanged recommendation), signs it with the
-clinic's key (``reports.sign_report``), and stores the PDF
-and its SHA-256 with an audit entry. Every later request gets those very
-bytes, so the hash an insurer archives stays valid. A report is only issued
-once a clinician has signed the decision off: the signature then vouches for
-a reviewed recommendation, and its meaning says who accepted or overrode it.
+A report is **issued** (:meth:`ReportService.issue`) when the clinician signs the
+decision off, if the service has a signing key (:meth:`ReportService.after_signoff`),
+or later by an explicit clinician action (``POST /v1/decisions/{id}/report``). Issuing
+renders it (``reports.render_report_pdf`` with the stored canonical input and the
+injury's earlier decisions as history), prints the clinician's sign-off on its first
+page (accepted, or overridden to which phase and why, under the unchanged
+recommendation), signs it with the clinic's key (``reports.sign_report``), and stores
+the PDF and its SHA-256 with an audit entry attributed to that clinician.
+
+A download by any role only **reads** it (:meth:`ReportService.read`): the very bytes
+that were kept, so the hash an insurer archives stays valid, and no audit entry. A
+decision not signed off has no report (409); a signed one whose report was not issued
+answers 404 saying how to issue it. The signature vouches for a reviewed
+recommendation, and its meaning says who accepted or overrode it.
 
 The signing key is read and parsed once, when the service starts; a key that
-cannot be read stops the start with a clear message. Without one, reports
-answer 503 naming the settings to set.
+cannot be read stops the start with a clear message. Without one, issuing
+answers 503 naming the settings to set, and a sign-off issues nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +32,12 @@ from api.settings import Settings
 from api.store import Principal, Store
 from api.store.records import Signoff, StoredReport
 from engine.decision import read_decision
-from rules.errors import Conflict, NotConfigured, ReportError, ReportInputError
+from rules.errors import Conflict, NotConfigured, NotFound, ReportError, ReportInputError
 from rules.protocol import Protocol
 
 __all__ = ["ReportService", "signature_meaning"]
+
+_LOG = logging.getLogger(__name__)
 
 _NO_KEY = ("no signing key is configured: set SPRINTCLEAR_SIGNING_P12 and "
            "SPRINTCLEAR_SIGNING_PASSWORD_FILE to the clinic's PKCS#12 key and its password")
@@ -87,15 +95,58 @@ class ReportService:
                                 f"{exc}") from exc
         return cls(signer, settings.signing_name, settings.signing_meaning, clock, protocol)
 
-    def report(self, store: Store, actor: Principal, decision_id: str) -> StoredReport:
-        """The decision's signed report: the stored one, or a new one made, kept and returned."""
-        existing = store.get_report(decision_id)
-        if existing is not None:
-            return existing
+    @property
+    def signs(self) -> bool:
+        """Whether the service has a signing key (and so issues reports at sign-off)."""
+        return self.signer is not None
+
+    def read(self, store: Store, decision_id: str) -> StoredReport:
+        """The decision's kept report, unchanged; nothing is written.
+
+        ``NotFound`` without the decision, or when its report was not issued (saying how to
+        issue it); ``Conflict`` when the decision was not signed off (no report can exist).
+        """
+        kept = store.get_report(decision_id)
+        if kept is not None:
+            return kept
+        if store.get_decision(decision_id).signoff is None:
+            raise Conflict(f"decision {decision_id} has not been signed off: a report is "
+                           f"issued once a clinician accepts or overrides it")
+        raise NotFound(f"no report was issued for decision {decision_id}: a clinician issues "
+                       f"it with POST /v1/decisions/{decision_id}/report (the service issues "
+                       f"it at sign-off when it has a signing key)")
+
+    def after_signoff(self, store: Store, actor: Principal, decision_id: str
+                      ) -> tuple[StoredReport | None, str | None]:
+        """Issue the report of a decision ``actor`` has just signed off, when the service
+        signs reports: (the report, None), or (None, why it was not issued).
+
+        The sign-off is already committed, so nothing here may fail the response: a report
+        that cannot be issued is named, and logged, and can be issued later.
+        """
+        if not self.signs:
+            return None, None
+        try:
+            return self.issue(store, actor, decision_id), None
+        except Exception as exc:  # the committed sign-off must be answered, whatever failed
+            _LOG.exception("the report of decision %s was not issued at sign-off", decision_id)
+            return None, (f"the sign-off is stored, but its report was not issued ({exc}); "
+                          f"issue it with POST /v1/decisions/{decision_id}/report")
+
+    def issue(self, store: Store, actor: Principal, decision_id: str) -> StoredReport:
+        """Render, sign and keep the decision's report, attributed to ``actor``.
+
+        ``Conflict`` when the decision was not signed off or already has a report;
+        ``NotConfigured`` (503) without a signing key; ``NotFound`` without the decision.
+        """
         stored = store.get_decision(decision_id)
         if stored.signoff is None:
             raise Conflict(f"decision {decision_id} has not been signed off: a report is "
                            f"issued once a clinician accepts or overrides it")
+        if stored.report is not None:
+            raise Conflict(f"decision {decision_id} already has a report ({stored.report.id}, "
+                           f"issued {stored.report.created_at}): it is issued once; download "
+                           f"it with GET /v1/decisions/{decision_id}/report.pdf")
         if self.signer is None:
             raise NotConfigured(_NO_KEY)
         from reports import ReportSignoff, render_report_pdf, sign_report
@@ -128,15 +179,6 @@ class ReportService:
             except ReportInputError as exc:
                 raise NotConfigured(f"the report cannot be signed with the configured key, "
                                     f"name and meaning: {exc}") from exc
-        try:
-            store.store_report(actor, decision_id, pdf=signed, signer_name=self.name,
-                               meaning=meaning, at=now)
-        except Conflict:
-            # another request made it first; serve the one that was kept
-            kept = store.get_report(decision_id)
-            if kept is None:
-                raise
-            return kept
-        kept = store.get_report(decision_id)
-        assert kept is not None
-        return kept
+        info = store.store_report(actor, decision_id, pdf=signed, signer_name=self.name,
+                                  meaning=meaning, at=now)
+        return StoredReport(info=info, pdf=signed)

@@ -8,9 +8,9 @@ that may perform it, here and nowhere else; a route declares its operation
 clinician  enter athletes, injuries and assessments; evaluate; read
            everything clinical; sign off decisions; download reports; issue the
            missing reports of signed-off decisions in bulk
-auditor    read everything clinical, the audit trail, and verify it;
+auditor    read everything clinical, the audit trail, and verify it; the access log;
            replay the archive with the rule base in use
-insurer    read decisions and download signed reports, nothing else
+insurer    read signed decisions and download their reports, nothing else
 admin      manage API keys, nothing clinical
 =========  ===========================================================
 """
@@ -47,6 +47,7 @@ OPERATIONS: Final[dict[str, frozenset[Role]]] = {
     "decision.fhir": frozenset({_C, _A, _I}),
     "report.read": frozenset({_C, _A, _I}),
     "audit.read": frozenset({_A}),
+    "access.read": frozenset({_A}),
     "replay.run": frozenset({_A}),
     "report.issue": frozenset({_C}),
     "key.manage": frozenset({_ADMIN}),

@@ -43,6 +43,7 @@ __all__ = [
     "KeyIn",
     "ProblemBody",
     "SignoffIn",
+    "SignoffResult",
     "parse_assessment_body",
     "parse_body",
 ]
@@ -71,7 +72,8 @@ class AthleteIn(_Body):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"id": "FC-23", "name": "Jonas Berg", "sport": "football", "position": "right winger"}]})
 
-    id: AthleteId
+    id: AthleteId = Field(description=f"{_ID.pattern_text} (the id rule of athlete.id): it is "
+                                      "a path segment of every /v1/athletes/{id} route")
     name: NameText | None = None
     sport: NameText | None = None
     position: NameText | None = None
@@ -111,6 +113,21 @@ class SignoffIn(_Body):
                                   description="The phase signed (override: required)")
     reason: Annotated[str, StringConstraints(max_length=4000)] | None = Field(
         default=None, description="Why (override: required)")
+    acknowledged: list[Annotated[str, StringConstraints(max_length=20)]] | None = Field(
+        default=None, max_length=40,
+        description="The ids of the decision's red flags, holds and cautions the clinician "
+                    "acknowledges (recorded with the sign-off); optional")
+
+
+class SignoffResult(Signoff):
+    """The stored sign-off, and the signed report issued with it."""
+
+    report: ReportInfo | None = Field(
+        default=None, description="The report issued at this sign-off (null when the service "
+                                  "has no signing key, or when it could not be issued)")
+    report_problem: str | None = Field(
+        default=None, description="Why the report was not issued although the service signs "
+                                  "reports; issue it with POST /v1/decisions/{id}/report")
 
 
 class KeyIn(_Body):

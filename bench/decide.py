@@ -1,20 +1,35 @@
 """Benchmark: decide many varied assessments in one process, single-threaded.
 
-    python bench/decide.py [--count 2000] [--seed 7]
+    python bench/decide.py [--count 2000] [--seed 7] [--profile]
 
 Each assessment is one of the examples with a few tests changed to random
 values of their range or left out, so every phase, red flag and caution
-occurs. Timed per decision: validation, inference and writing the decision
-JSON (what ``sprintclear evaluate --json`` does per input). Prints decisions
-per second and the p50 / p99 latency. Target on a 2-core machine: ≥ 200/s.
+occurs. Three paths are timed per decision, each over all the inputs:
+
+- **full path**: validation, inference, writing the decision down and its
+  JSON text (``Evaluator.decision_text``: what ``sprintclear evaluate --json``
+  and a batch do per input);
+- **typed path**: the same plus the typed ``Decision`` (``decide(document)``
+  and ``to_json()``: what the service, the reports and replay call);
+- **inference alone**: ``Inference.run`` on already-validated cases.
+
+For each: decisions per second (wall), the median and p99 wall latency, and
+the median CPU time per decision (``time.process_time``), which other
+processes on a shared machine disturb less. The load average is printed
+with the figures. ``--profile`` prints the full path's top functions
+(cProfile). Targets (issue 11), full path on one thread: ≥ 600 decisions/s
+(aim 1,000) and p99 < 3 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import cProfile
 import gc
 import json
+import os
+import pstats
 import random
 import statistics
 import sys
@@ -24,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from engine import decide, evaluator_for
+from engine.assessment import parse_assessment
+from engine.conditions import Case
 from rules.dictionary import INPUT_FIELDS, MEASURE_GROUPS, FieldKind, InputField
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -31,7 +48,7 @@ MEASURES = [spec for spec in INPUT_FIELDS if spec.group in MEASURE_GROUPS]
 
 
 def _random_value(spec: InputField, rng: random.Random) -> Any:
-    low, high = spec.minimum or 0, spec.maximum or 0
+    low, high = max(spec.minimum or 0, spec.reference_minimum or 0), spec.maximum or 0
     if spec.kind is FieldKind.BOOLEAN:
         return rng.random() < 0.5
     if spec.kind is FieldKind.INTEGER:
@@ -63,35 +80,61 @@ def varied_assessments(count: int, seed: int) -> list[dict[str, Any]]:
     return documents
 
 
+def _timed(label: str, work: Any, inputs: list[Any]) -> None:
+    walls, cpus = [], []
+    started = time.perf_counter()
+    for item in inputs:
+        c0, t0 = time.process_time(), time.perf_counter()
+        work(item)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    elapsed = time.perf_counter() - started
+    walls.sort()
+    p50 = statistics.median(walls) * 1000
+    p99 = walls[min(len(walls) - 1, int(len(walls) * 0.99))] * 1000
+    cpu = statistics.median(cpus) * 1000
+    print(f"  {label:<16} {len(inputs) / elapsed:6.0f}/s · p50 {p50:.2f} ms · "
+          f"p99 {p99:.2f} ms · CPU median {cpu:.3f} ms ({1000 / cpu if cpu else 0:.0f}/s)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
     documents = varied_assessments(args.count, args.seed)
-    evaluator_for()  # build the rule network once, as a long-running process does
-    decide(documents[0]).to_json()  # warm up
+    evaluator = evaluator_for()  # build the rule network once, as a long-running process does
+    evaluator.decision_text(documents[0])  # warm up
+    cases = [Case.of(parse_assessment(document), evaluator.protocol)
+             for document in documents]
     gc.freeze()  # as `sprintclear evaluate` and the service do after start-up
 
-    latencies = []
     phases: Counter[str] = Counter()
-    started = time.perf_counter()
-    for document in documents:
-        t0 = time.perf_counter()
-        decision = decide(document)
-        decision.to_json()
-        latencies.append(time.perf_counter() - t0)
-        phases[decision.phase.id] += 1
-    elapsed = time.perf_counter() - started
-
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    print(f"decided {len(documents)} varied assessments in {elapsed:.2f} s (single thread)")
-    print(f"  {len(documents) / elapsed:.0f} decisions/s · p50 {p50:.2f} ms · p99 {p99:.2f} ms")
+    fired = []
+    for case in cases:
+        run = evaluator._inference.run(case)
+        phases[evaluator.protocol.phase_by_number[run.phase or 1].id] += 1
+        fired.append(len(run.trace))
+    sizes = [len(evaluator.decision_text(document).encode()) for document in documents]
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{len(documents)} varied assessments, one thread · load average {load} · "
+          f"{os.cpu_count()} cores")
+    _timed("full path", evaluator.decision_text, documents)
+    _timed("typed path", lambda document: decide(document).to_json(), documents)
+    _timed("inference alone", evaluator._inference.run, cases)
+    print(f"  rules fired per decision: median {statistics.median(fired):.0f}, max "
+          f"{max(fired)} · decision JSON median {statistics.median(sizes) / 1024:.1f} KiB")
     print("  phases: " + ", ".join(f"{phase} {phases[phase]}" for phase in
                                    ("protect", "load", "run", "sprint", "train", "play")))
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for document in documents:
+            evaluator.decision_text(document)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return 0
 
 

@@ -165,6 +165,7 @@ def main() -> int:
             document["athlete"] = base["athlete"]
             document["injury"] = base["injury"]
             document["assessment"]["assessor"] = f"bench clinician {index}"
+            document.pop("previous", None)  # the service's own: nothing is signed here
             injury = base["injury"]
             episode = (base["athlete"]["id"], injury["region"], injury["side"], injury["date"])
             path = f"/v1/injuries/{injuries[episode]}/assessments"

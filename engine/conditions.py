@@ -218,10 +218,19 @@ def evaluate_criterion(criterion: Criterion, case: Case) -> CriterionResult:
     if not criterion.applies_to(case.assessment.region):
         return CriterionResult(criterion, "not_applicable",
                                tuple(_unevaluated(part) for part in criterion.parts))
-    parts = tuple(evaluate_condition(part, case) for part in criterion.parts)
-    if any(part.outcome is False for part in parts):
+    evaluated = []
+    failed = False
+    assessed = 0
+    for condition in criterion.parts:
+        part = evaluate_condition(condition, case)
+        evaluated.append(part)
+        if part.outcome is not None:
+            assessed += 1
+            failed = failed or part.outcome is False
+    parts = tuple(evaluated)
+    if failed:
         return CriterionResult(criterion, "unmet", parts)
-    if sum(part.assessed for part in parts) >= (criterion.min_assessed or len(parts)):
+    if assessed >= (criterion.min_assessed or len(parts)):
         return CriterionResult(criterion, "met", parts)
     if criterion.attestation is not None:
         attested = evaluate_condition(criterion.attestation, case)
@@ -271,7 +280,9 @@ def evaluate_trigger(trigger: Trigger, case: Case) -> TriggerResult:
 
 def evaluate_condition(condition: Condition, case: Case) -> PartResult:
     """One condition; a part whose inputs are missing falls back to its ``fallback``."""
-    result = _compiled(condition)(case)
+    entry = _COMPILED.get(id(condition))
+    result = (entry[1] if entry is not None and entry[0] is condition
+              else _compiled(condition))(case)
     if result.outcome is None and condition.fallback is not None and result.missing:
         return evaluate_condition(condition.fallback, case)
     return result

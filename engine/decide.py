@@ -103,6 +103,14 @@ class Evaluator:
                                "protocol_version": protocol.version,
                                "protocol_sha256": protocol.content_hash,
                                "engine": _ENGINE_VERSION}
+        # the protocol's fixed parts, written once per rule base (section 8's keys stay in
+        # every decision; only the work of writing them is shared)
+        self._not_applicable = {
+            c.id: {"id": c.id, "name": c.name, "gate": c.gate, "region": c.region,
+                   "status": "not_applicable", "value": None, "threshold": None,
+                   "basis": None} for c in protocol.criteria}
+        self._words: dict[int, tuple[Any, str, str, str]] = {}
+        self._threshold_texts: dict[tuple[Any, ...], tuple[Any, str]] = {}
         self._surveillance_note = (
             f"{protocol.surveillance.tests} At "
             + ", ".join(str(w) for w in protocol.surveillance.weeks)
@@ -128,7 +136,7 @@ class Evaluator:
         Raises ``InvalidAssessment`` naming every offending field; "not cleared" is a
         result, never an error.
         """
-        return Decision.model_validate(self.decide_data(document, evaluated_at=evaluated_at))
+        return Decision.of_plain(self.decide_data(document, evaluated_at=evaluated_at))
 
     def decide_json(self, text: str | bytes, *, evaluated_at: dt.datetime | None = None
                     ) -> Decision:
@@ -258,24 +266,50 @@ class Evaluator:
 
     def _part(self, part: PartResult) -> dict[str, Any]:
         condition = part.condition
+        label, measure, op = self._condition_words(condition)
         return {
-            "label": condition_label(condition),
-            "measure": condition.measure,
-            "op": condition.op,
+            "label": label,
+            "measure": measure,
+            "op": op,
             "value": _json(part.value),
             "threshold": _json(part.threshold),
             "value_text": measured_text(part),
-            "threshold_text": threshold_text(part),
+            "threshold_text": self._threshold_text(part),
             "outcome": "not_assessed" if part.outcome is None else (
                 "passed" if part.outcome else "failed"),
         }
 
+    def _condition_words(self, condition: Any) -> tuple[str, str, str]:
+        """(label, measure, op) of a condition of this protocol: written once per
+        condition (the protocol, and with it every condition, lives as long as the
+        evaluator)."""
+        words = self._words.get(id(condition))
+        if words is None or words[0] is not condition:
+            words = self._words[id(condition)] = (
+                condition, condition_label(condition), condition.measure, condition.op)
+        return words[1], words[2], words[3]
+
+    def _threshold_text(self, part: PartResult) -> str:
+        """``threshold_text`` of the part, written once per condition and threshold (a
+        threshold is the protocol's, a profile limit or a day floor: few per condition;
+        ``times`` thresholds depend on the athlete's figures and are written each time)."""
+        condition = part.condition
+        threshold = part.threshold
+        if condition.measure == "times" or type(threshold) is Decimal or \
+                len(self._threshold_texts) > _TEXT_CACHE_LIMIT:
+            return threshold_text(part)
+        # the type keeps True apart from 1 (decimals, whose 1.5 and 1.50 are equal but
+        # written differently, are written each time above)
+        key = (id(condition), type(threshold), threshold, part.missing)
+        entry = self._threshold_texts.get(key)
+        if entry is None or entry[0] is not condition:
+            entry = self._threshold_texts[key] = (condition, threshold_text(part))
+        return entry[1]
+
     def _criterion(self, result: CriterionResult) -> dict[str, Any]:
         criterion = result.criterion
         if result.status == "not_applicable":
-            return {"id": criterion.id, "name": criterion.name, "gate": criterion.gate,
-                    "region": criterion.region, "status": result.status, "value": None,
-                    "threshold": None, "basis": None, "sources": list(criterion.sources),
+            return {**self._not_applicable[criterion.id], "sources": list(criterion.sources),
                     "missing": [], "parts": []}
         shown = list(result.parts)
         if result.attestation is not None:
@@ -404,8 +438,17 @@ def _because(parts: list[dict[str, Any]]) -> str:
                      for label, (value, thresholds) in merged.items())
 
 
+_TEXT_CACHE_LIMIT = 10_000
+"""Threshold texts kept per evaluator; beyond it (a protocol with unusual thresholds) they
+are written each time."""
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _json(value: Any) -> Any:
     """Plain JSON values: decimals become numbers (already rounded), tuples lists."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, Bilateral):

@@ -36,6 +36,16 @@ reading the phase)        which reads the decided phase, is true
                           volume, re-assessment date, surveillance)
 ========================  ==================================================  ==========
 
+**Speed (issue 11).** experta still matches and orders every rule; four
+subclasses here, none changing what fires or in which order, take the
+bookkeeping it does for nothing out of each assessment: the matcher enters a
+fact only into the branches of its class and polls only the conflict sets
+it reached (:class:`_TypedReteMatcher`); alpha tokens skip re-checking their
+parts (:class:`_LeanToken`); facts of scalar slots are made without a
+per-slot dispatch (:class:`_SlotFact`); the engine resets without
+introspecting its class and formats a fired rule's log line only when it is
+watched (:class:`_LeanEngine`). ``bench/decide.py`` reports inference alone.
+
 Stages are ordered by salience (see :func:`_salience`). Every firing leaves a
 structured trace step (the facts it matched, the fact it declared). The
 engine class is built once per protocol and process; :meth:`Inference.run`
@@ -53,6 +63,7 @@ import bisect
 import collections
 import collections.abc
 import datetime as dt
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -99,6 +110,148 @@ TEST = experta.TEST
 Fact = experta.Fact
 KnowledgeEngine = experta.KnowledgeEngine
 Rule = experta.Rule
+_rete = importlib.import_module("experta.matchers.rete")
+_TypeCheck = importlib.import_module("experta.matchers.rete.check").TypeCheck
+_ConflictSetNode = importlib.import_module("experta.matchers.rete.nodes").ConflictSetNode
+_Token = importlib.import_module("experta.matchers.rete.token").Token
+_NoMemory = importlib.import_module("experta.matchers.rete.mixins").NoMemory
+_Agenda = experta.agenda.Agenda
+_FactList = experta.factlist.FactList
+_watchers = experta.watchers
+
+
+class _LeanToken(_Token):  # type: ignore[misc,valid-type]
+    """experta's token, made and copied without re-checking its parts.
+
+    ``Token.__new__`` asserts, on every copy, that the tag is a tag, every datum
+    a ``Fact`` and the context a mapping. The matcher below makes the first
+    token of each fact from a declared ``Fact`` (experta's ``FactList`` refuses
+    anything else), and a copy has the parts of a checked token, so the checks
+    cannot fail; everything else (fields, ``copy`` giving new containers, the
+    class of the copies) is experta's.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, tag: Any, data: Any, context: Any = None) -> Any:
+        return tuple.__new__(cls, (tag, {data} if isinstance(data, Fact) else set(data),
+                                   {} if context is None else context))
+
+    def copy(self) -> Any:
+        return tuple.__new__(type(self), (self[0], self[1].copy(), self[2].copy()))
+
+
+class _TypedReteMatcher(_rete.ReteMatcher):  # type: ignore[misc,name-defined]
+    """experta's Rete network, entered by the fact's class, polling only what it reached.
+
+    experta's matcher sends every fact to every type test under the root node
+    (each copying the token), resets every node through every path, and after
+    each change asks every rule's conflict-set node for its new activations.
+    This subclass builds the very same network (experta's own nodes and
+    checks) and then, per fact class, remembers the root's children that test
+    for that class and the conflict-set nodes below them: a fact enters only
+    the branches of its class, and only the conflict sets it can reach are
+    polled. A branch of another class would have rejected the fact at its
+    type test, and an unreached conflict set has nothing new, so the
+    activations, their order of arrival per node and every side effect of a
+    ``TEST`` are what experta's matcher gives.
+    """
+
+    def build_network(self) -> None:
+        super().build_network()
+        children = tuple(self.root_node.children)
+        untyped = tuple(c for c in children if not isinstance(
+            getattr(c.node, "matcher", None), _TypeCheck))
+        # a fact of a class no rule matches only enters the branches that test no class
+        self._untyped = (untyped, self._conflict_sets(untyped))
+        self._by_type: dict[type, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        for child in children:
+            check = getattr(child.node, "matcher", None)
+            if isinstance(check, _TypeCheck):
+                branch = tuple(c for c in children if c is child or c in untyped or (
+                    getattr(c.node, "matcher", None) == check))
+                self._by_type[check.fact_type] = (branch, self._conflict_sets(branch))
+        self._memories = tuple(node for node in self._nodes(children)
+                               if not isinstance(node, _NoMemory))
+
+    @staticmethod
+    def _nodes(children: tuple[Any, ...]) -> list[Any]:
+        """Every node below ``children``, once each, depth first in child order."""
+        seen: set[int] = set()
+        found: list[Any] = []
+        stack = [child.node for child in reversed(children)]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            found.append(node)
+            stack.extend(child.node for child in reversed(node.children))
+        return found
+
+    def _conflict_sets(self, children: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(node for node in self._nodes(children)
+                     if isinstance(node, _ConflictSetNode))
+
+    def _branch(self, fact: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        return self._by_type.get(type(fact), self._untyped)
+
+    def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
+        reached: dict[int, Any] = {}
+        for facts, make in ((deleting, _LeanToken.invalid), (adding, _LeanToken.valid)):
+            for fact in facts or ():
+                children, conflict_sets = self._branch(fact)
+                token = make(fact)
+                for child in children:
+                    child.callback(token)
+                for node in conflict_sets:
+                    reached[id(node)] = node
+        added: list[Any] = []
+        removed: list[Any] = []
+        for node in reached.values():
+            node_added, node_removed = node.get_activations()
+            added.extend(node_added)
+            removed.extend(node_removed)
+        return added, removed
+
+    def reset(self) -> None:
+        for node in self._memories:
+            node._reset()
+
+
+class _LeanEngine(KnowledgeEngine):  # type: ignore[misc,valid-type]
+    """experta's engine with the typed matcher, a reset without introspection, and a run
+    loop that formats its log line only when the ``RULES`` watcher would print it.
+
+    ``reset`` does what experta's does for an engine whose only deffacts is the
+    ``InitialFact`` (checked when the class is built): a new agenda and fact
+    list, the matcher's memories wiped, ``InitialFact`` declared.
+    """
+
+    __matcher__ = _TypedReteMatcher
+
+    def reset(self, **kwargs: Any) -> None:
+        self.agenda = _Agenda()
+        self.facts = _FactList()
+        self.matcher.reset()
+        self.running = False
+        self._KnowledgeEngine__declare(experta.InitialFact())
+
+    def run(self, steps: float = float("inf")) -> None:
+        self.running = True
+        while steps > 0 and self.running:
+            added, removed = self.get_activations()
+            self.strategy.update_agenda(self.agenda, added, removed)
+            activation = self.agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            if _watchers.worth("RULES", "INFO"):  # pragma: no cover - debugging aid
+                _watchers.RULES.info("FIRE %s: %s", activation.rule.__name__,
+                                     ", ".join(str(f) for f in activation.facts))
+            activation.rule(self, **{k: v for k, v in activation.context.items()
+                                     if not k.startswith("__")})
+        self.running = False
 
 
 class _SalienceOrder(Strategy):  # type: ignore[misc,valid-type]  # experta has no hints
@@ -130,35 +283,54 @@ class _SalienceOrder(Strategy):  # type: ignore[misc,valid-type]  # experta has 
             bisect.insort(activations, activation)
 
 
-class CaseFact(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_freeze = experta.utils.freeze
+
+
+class _SlotFact(Fact):  # type: ignore[misc,valid-type]  # experta ships no type hints
+    """A fact of named slots, made as experta's ``Fact(**slots)`` makes it, faster.
+
+    ``Fact.__init__`` stores each slot through ``__setitem__``, which checks the
+    fact is not declared yet and freezes the value through a single-dispatch
+    function. A new fact is never declared, and a scalar freezes to itself, so
+    scalars are stored directly and anything else through experta's ``freeze``.
+    """
+
+    def __init__(self, **slots: Any) -> None:
+        dict.update(self, {key: value if type(value) in _SCALARS else _freeze(value)
+                           for key, value in slots.items()})
+        self._Fact__defaults: dict[Any, Any] = {}
+
+
+class CaseFact(_SlotFact):
     """The case under decision: region, profile, the signed phase (0: none) and its day."""
 
 
-class Gates(Fact):  # type: ignore[misc,valid-type]
+class Gates(_SlotFact):
     """Whether each gate G1…G5 is passed (criteria met, not applicable or carried forward)."""
 
 
-class CriteriaPhase(Fact):  # type: ignore[misc,valid-type]
+class CriteriaPhase(_SlotFact):
     """The phase the criteria allow, before red flags and holds."""
 
 
-class Signals(Fact):  # type: ignore[misc,valid-type]
+class Signals(_SlotFact):
     """Trigger outcomes of red flags, the R5 hold and cautions; the screening gap."""
 
 
-class Cap(Fact):  # type: ignore[misc,valid-type]
+class Cap(_SlotFact):
     """A red flag or a hold caps the phase."""
 
 
-class Phase(Fact):  # type: ignore[misc,valid-type]
+class Phase(_SlotFact):
     """The decided phase, after red flags and holds."""
 
 
-class CautionRaised(Fact):  # type: ignore[misc,valid-type]
+class CautionRaised(_SlotFact):
     """A caution is raised; it changes nothing."""
 
 
-class PlanFact(Fact):  # type: ignore[misc,valid-type]
+class PlanFact(_SlotFact):
     """The plan of the decided phase."""
 
 
@@ -629,6 +801,8 @@ def compute_plan(protocol: Protocol, case: Case, phase: int, red_flag_fired: boo
 
 def _plan_rule(protocol: Protocol) -> Any:
     hold_cautions = frozenset(protocol.plan.volume_hold_cautions)
+    activities = {(number, region): protocol.activities_at(number, region)
+                  for number in protocol.phase_by_number for region in ("hamstring", "calf")}
 
     def rhs(engine: Any, phase: int) -> None:
         """Section 6: activities of the injury's region up to the decided phase, and the
@@ -636,7 +810,8 @@ def _plan_rule(protocol: Protocol) -> Any:
         run: Run = engine.current
         case = run.case
         region = case.assessment.region
-        run.allowed, run.restricted = protocol.activities_at(phase, region)
+        run.allowed, run.restricted = activities.get((phase, region)) or \
+            protocol.activities_at(phase, region)
         red_flag_fired = any(o.result.outcome for o in run.red_flags.values())
         volume_held = any(cid in hold_cautions for cid in run.cautions)
         plan = compute_plan(protocol, case, phase, red_flag_fired, volume_held)
@@ -677,4 +852,9 @@ def _build_engine_class(protocol: Protocol) -> type:
     namespace: dict[str, Any] = {"__doc__": f"Rule network of protocol {protocol.id}",
                                  "__strategy__": _SalienceOrder, "current": None,
                                  "context": context, **rules}
-    return type("ProtocolEngine", (KnowledgeEngine,), namespace)
+    engine_class = type("ProtocolEngine", (_LeanEngine,), namespace)
+    deffacts = [name for name, value in vars(KnowledgeEngine).items()
+                if isinstance(value, experta.DefFacts)]
+    if deffacts != ["_declare_initial_fact"]:  # pragma: no cover - an experta upgrade
+        raise RuntimeError(f"_LeanEngine.reset assumes experta's one deffacts, got {deffacts}")
+    return engine_class

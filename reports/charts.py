@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from reports.drawing import PRINT, Pen, Shape, day_range, fmt_number, nice_step
 from reports.view import KeyMeasure
 
 __all__ = ["Chart", "Shape", "TrendPoint", "symmetry_charts", "trend_charts"]
@@ -46,15 +47,6 @@ SERIES_STYLES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """One SVG element: its tag, its attributes (in order) and its text."""
-
-    tag: str
-    attributes: tuple[tuple[str, str], ...]
-    text: str = ""
-
-
 @dataclass(frozen=True)
 class Chart:
     id: str
@@ -66,71 +58,7 @@ class Chart:
     shapes: tuple[Shape, ...] = field(default=())
 
 
-def _n(value: float) -> str:
-    """A coordinate, short and stable."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _text(x: float, y: float, text: str, *, size: float = 9, anchor: str = "start",
-          weight: str = "normal", fill: str = INK) -> Shape:
-    attributes = [("x", _n(x)), ("y", _n(y)), ("font-size", _n(size)), ("fill", fill)]
-    if weight != "normal":
-        attributes.append(("font-weight", weight))
-    if anchor != "start":
-        attributes.append(("text-anchor", anchor))
-    return Shape("text", tuple(attributes), text)
-
-
-def _line(x1: float, y1: float, x2: float, y2: float, *, stroke: str = GRID,
-          width: float = 0.8, dash: str = "") -> Shape:
-    attributes = [("x1", _n(x1)), ("y1", _n(y1)), ("x2", _n(x2)), ("y2", _n(y2)),
-                  ("stroke", stroke), ("stroke-width", _n(width))]
-    if dash:
-        attributes.append(("stroke-dasharray", dash))
-    return Shape("line", tuple(attributes))
-
-
-def _rect(x: float, y: float, width: float, height: float, *, fill: str,
-          stroke: str = "none") -> Shape:
-    return Shape("rect", (("x", _n(x)), ("y", _n(y)), ("width", _n(width)),
-                          ("height", _n(height)), ("fill", fill), ("stroke", stroke)))
-
-
-def _marker(kind: str, x: float, y: float, *, stroke: str, filled: bool = True) -> Shape:
-    fill = stroke if filled else "#ffffff"
-    if kind == "square":
-        return Shape("rect", (("x", _n(x - 3)), ("y", _n(y - 3)), ("width", "6"),
-                              ("height", "6"), ("fill", fill), ("stroke", stroke),
-                              ("stroke-width", "1.2")))
-    if kind == "triangle":
-        points = f"{_n(x)},{_n(y - 3.8)} {_n(x + 3.6)},{_n(y + 2.8)} {_n(x - 3.6)},{_n(y + 2.8)}"
-        return Shape("polygon", (("points", points), ("fill", fill), ("stroke", stroke),
-                                 ("stroke-width", "1.2")))
-    return Shape("circle", (("cx", _n(x)), ("cy", _n(y)), ("r", "3.2"), ("fill", fill),
-                            ("stroke", stroke), ("stroke-width", "1.2")))
-
-
-def _polyline(points: Sequence[tuple[float, float]], *, stroke: str, dash: str = "",
-              width: float = 1.4) -> Shape:
-    attributes = [("points", " ".join(f"{_n(x)},{_n(y)}" for x, y in points)),
-                  ("fill", "none"), ("stroke", stroke), ("stroke-width", _n(width))]
-    if dash:
-        attributes.append(("stroke-dasharray", dash))
-    return Shape("polyline", tuple(attributes))
-
-
-def _nice_step(span: float, ticks: int) -> float:
-    raw = span / max(ticks, 1)
-    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
-    for factor in (1, 2, 2.5, 5, 10):
-        if raw <= factor * magnitude:
-            return factor * magnitude
-    return 10 * magnitude  # pragma: no cover - the loop always returns
-
-
-def _fmt_number(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+_PEN = Pen(PRINT)
 
 
 # ---- bars: each test against its thresholds ------------------------------------
@@ -155,7 +83,7 @@ def _bar_panel(group: str, title: str, measures: Sequence[KeyMeasure]) -> Chart:
     thresholds = [t.value for m in measures for t in m.thresholds]
     default_top = 120.0 if group in ("symmetry", "speed") else 30.0
     top = max([default_top, *values, *thresholds])
-    step = _nice_step(top, 6)
+    step = nice_step(top, 6)
     axis_max = math.ceil(top / step) * step
     if axis_max == top and values and max(values) == top:
         axis_max += step
@@ -170,35 +98,35 @@ def _bar_panel(group: str, title: str, measures: Sequence[KeyMeasure]) -> Chart:
     tick = 0.0
     while tick <= axis_max + 1e-9:
         x = x_of(tick)
-        shapes.append(_line(x, top_y, x, rows_bottom, stroke=GRID, width=0.6))
-        shapes.append(_text(x, rows_bottom + 11, _fmt_number(tick), size=8, anchor="middle",
+        shapes.append(_PEN.line(x, top_y, x, rows_bottom, stroke=GRID, width=0.6))
+        shapes.append(_PEN.text(x, rows_bottom + 11, fmt_number(tick), size=8, anchor="middle",
                             fill=MUTED))
         tick += step
     descriptions = []
     for index, measure in enumerate(measures):
         y = top_y + index * _ROW
         bar_y, bar_h = y + 8, 10.0
-        shapes.append(_text(_LABEL_RIGHT, y + 16, measure.label, size=9, anchor="end"))
+        shapes.append(_PEN.text(_LABEL_RIGHT, y + 16, measure.label, size=9, anchor="end"))
         outcomes = [o for t in measure.thresholds for o in t.outcomes]
         if measure.value is None:
-            shapes.append(_text(_PLOT_LEFT + 4, y + 16, "not assessed", size=9, fill=MUTED))
+            shapes.append(_PEN.text(_PLOT_LEFT + 4, y + 16, "not assessed", size=9, fill=MUTED))
         else:
             fill = FAIL_FILL if "failed" in outcomes else PASS_FILL
-            shapes.append(_rect(_PLOT_LEFT, bar_y, max(x_of(measure.value) - _PLOT_LEFT, 0.8),
+            shapes.append(_PEN.rect(_PLOT_LEFT, bar_y, max(x_of(measure.value) - _PLOT_LEFT, 0.8),
                                 bar_h, fill=fill))
         last = len(measure.thresholds) - 1
         for position, threshold in enumerate(measure.thresholds):
             # the highest threshold's label sits right of its line, the others left of
             # theirs, so two close thresholds never print over each other
             x = x_of(threshold.value)
-            shapes.append(_line(x, y + 5, x, y + 20, stroke=THRESHOLD, width=1.3, dash="3 2"))
-            shapes.append(_text(x + 2 if position == last else x - 2, y + 6,
+            shapes.append(_PEN.line(x, y + 5, x, y + 20, stroke=THRESHOLD, width=1.3, dash="3 2"))
+            shapes.append(_PEN.text(x + 2 if position == last else x - 2, y + 6,
                                 threshold.text.replace(" %", ""), size=7.5, fill=MUTED,
                                 anchor="start" if position == last else "end"))
-        shapes.append(_text(_STATUS_LEFT, y + 11, measure.value_text, size=9, weight="bold"))
+        shapes.append(_PEN.text(_STATUS_LEFT, y + 11, measure.value_text, size=9, bold=True))
         marks = "  ".join(f"{_STATUS_SYMBOL[o]} {cid}" for t in measure.thresholds
                           for cid, o in zip(t.criteria, t.outcomes, strict=True))
-        shapes.append(_text(_STATUS_LEFT, y + 20.5, marks, size=8.5))
+        shapes.append(_PEN.text(_STATUS_LEFT, y + 20.5, marks, size=8.5))
         needs = ", ".join(f"{'/'.join(t.criteria)} {t.text}" for t in measure.thresholds)
         descriptions.append(f"{measure.label}: {measure.value_text} (needs {needs})")
     height = int(rows_bottom + 15)
@@ -234,17 +162,9 @@ class TrendPoint:
     measures: Mapping[str, float | None]
 
 
-def _day_axis(days: Sequence[int], left: float, right: float) -> tuple[float, float]:
-    low, high = min(days), max(days)
-    if low == high:
-        low, high = low - 1, high + 1
-    span = high - low
-    return low - span * 0.08, high + span * 0.08
-
-
 def _phase_chart(points: Sequence[TrendPoint], phase_ids: Sequence[str]) -> Chart:
     left, right, top, bottom = 92.0, 660.0, 12.0, 132.0
-    day_low, day_high = _day_axis([p.day for p in points], left, right)
+    day_low, day_high = day_range([p.day for p in points])
 
     def x_of(day: float) -> float:
         return left + (day - day_low) / (day_high - day_low) * (right - left)
@@ -255,15 +175,15 @@ def _phase_chart(points: Sequence[TrendPoint], phase_ids: Sequence[str]) -> Char
     shapes: list[Shape] = []
     for number, phase_id in enumerate(phase_ids, 1):
         y = y_of(number)
-        shapes.append(_line(left, y, right, y, stroke=GRID, width=0.6))
-        shapes.append(_text(left - 6, y + 3, f"{number} {phase_id}", size=8.5, anchor="end"))
-    step = _nice_step(day_high - day_low, 8)
+        shapes.append(_PEN.line(left, y, right, y, stroke=GRID, width=0.6))
+        shapes.append(_PEN.text(left - 6, y + 3, f"{number} {phase_id}", size=8.5, anchor="end"))
+    step = nice_step(day_high - day_low, 8)
     tick = math.ceil(day_low / step) * step
     while tick <= day_high:
-        shapes.append(_text(x_of(tick), bottom + 13, _fmt_number(tick), size=8, anchor="middle",
+        shapes.append(_PEN.text(x_of(tick), bottom + 13, fmt_number(tick), size=8, anchor="middle",
                             fill=MUTED))
         tick += step
-    shapes.append(_text((left + right) / 2, bottom + 26, "days since injury", size=8.5,
+    shapes.append(_PEN.text((left + right) / 2, bottom + 26, "days since injury", size=8.5,
                         anchor="middle", fill=MUTED))
     criteria_line: list[tuple[float, float]] = []
     phase_line: list[tuple[float, float]] = []
@@ -274,20 +194,20 @@ def _phase_chart(points: Sequence[TrendPoint], phase_ids: Sequence[str]) -> Char
             phase_line.append((x, phase_line[-1][1]))
         criteria_line.append((x, y_of(point.criteria_phase)))
         phase_line.append((x, y_of(point.phase)))
-    shapes.append(_polyline(criteria_line, stroke=MUTED, dash="4 3", width=1.2))
-    shapes.append(_polyline(phase_line, stroke=SERIES_STYLES[0][0], width=1.8))
+    shapes.append(_PEN.polyline(criteria_line, stroke=MUTED, dash="4 3", width=1.2))
+    shapes.append(_PEN.polyline(phase_line, stroke=SERIES_STYLES[0][0], width=1.8))
     for point in points:
         x = x_of(point.day)
-        shapes.append(_marker("circle", x, y_of(point.criteria_phase), stroke=MUTED,
+        shapes.append(_PEN.marker("circle", x, y_of(point.criteria_phase), stroke=MUTED,
                               filled=False))
-        shapes.append(_marker("square", x, y_of(point.phase), stroke=SERIES_STYLES[0][0]))
-        shapes.append(_text(x, y_of(point.phase) - 6, str(point.phase), size=8.5,
-                            anchor="middle", weight="bold"))
+        shapes.append(_PEN.marker("square", x, y_of(point.phase), stroke=SERIES_STYLES[0][0]))
+        shapes.append(_PEN.text(x, y_of(point.phase) - 6, str(point.phase), size=8.5,
+                            anchor="middle", bold=True))
     legend_y = bottom + 40
-    shapes.append(_marker("square", left, legend_y - 3, stroke=SERIES_STYLES[0][0]))
-    shapes.append(_text(left + 8, legend_y, "decided phase (solid line)", size=8.5))
-    shapes.append(_marker("circle", left + 190, legend_y - 3, stroke=MUTED, filled=False))
-    shapes.append(_text(left + 198, legend_y, "phase the criteria allowed (dashed line)",
+    shapes.append(_PEN.marker("square", left, legend_y - 3, stroke=SERIES_STYLES[0][0]))
+    shapes.append(_PEN.text(left + 8, legend_y, "decided phase (solid line)", size=8.5))
+    shapes.append(_PEN.marker("circle", left + 190, legend_y - 3, stroke=MUTED, filled=False))
+    shapes.append(_PEN.text(left + 198, legend_y, "phase the criteria allowed (dashed line)",
                         size=8.5))
     description = "; ".join(f"{p.date} (day {p.day}): phase {p.phase}, criteria allowed "
                             f"{p.criteria_phase}" for p in points)
@@ -305,11 +225,11 @@ def _measure_chart(measure: KeyMeasure, points: Sequence[TrendPoint], index: int
     low = min([*known, *thresholds])
     high = max([*known, *thresholds])
     pad = max((high - low) * 0.15, 2.0)
-    step = _nice_step(high - low + 2 * pad, 4)
+    step = nice_step(high - low + 2 * pad, 4)
     y_low = math.floor((low - pad) / step) * step
     y_high = math.ceil((high + pad) / step) * step
     y_low = max(y_low, 0.0)
-    day_low, day_high = _day_axis([p.day for p in points], left, right)
+    day_low, day_high = day_range([p.day for p in points])
 
     def x_of(day: float) -> float:
         return left + (day - day_low) / (day_high - day_low) * (right - left)
@@ -317,46 +237,46 @@ def _measure_chart(measure: KeyMeasure, points: Sequence[TrendPoint], index: int
     def y_of(value: float) -> float:
         return bottom - (value - y_low) / (y_high - y_low) * (bottom - top)
 
-    shapes: list[Shape] = [_text(2, 11, measure.label, size=9, weight="bold")]
+    shapes: list[Shape] = [_PEN.text(2, 11, measure.label, size=9, bold=True)]
     tick = y_low
     while tick <= y_high + 1e-9:
         y = y_of(tick)
-        shapes.append(_line(left, y, right, y, stroke=GRID, width=0.5))
-        shapes.append(_text(left - 4, y + 3, _fmt_number(tick), size=7.5, anchor="end",
+        shapes.append(_PEN.line(left, y, right, y, stroke=GRID, width=0.5))
+        shapes.append(_PEN.text(left - 4, y + 3, fmt_number(tick), size=7.5, anchor="end",
                             fill=MUTED))
         tick += step
     for threshold in measure.thresholds:
         # labelled right of the plot, where no point can cover it
         y = y_of(threshold.value)
-        shapes.append(_line(left, y, right, y, stroke=THRESHOLD, width=1.1, dash="3 2"))
-        shapes.append(_text(right + 3, y + 2.5, threshold.text.replace(" %", ""), size=7.5,
+        shapes.append(_PEN.line(left, y, right, y, stroke=THRESHOLD, width=1.1, dash="3 2"))
+        shapes.append(_PEN.text(right + 3, y + 2.5, threshold.text.replace(" %", ""), size=7.5,
                             fill=MUTED))
     stroke, _, marker = SERIES_STYLES[0]
     segment: list[tuple[float, float]] = []
     for day, value in series:
         if value is None:
             if len(segment) > 1:
-                shapes.append(_polyline(segment, stroke=stroke))
+                shapes.append(_PEN.polyline(segment, stroke=stroke))
             segment = []
             continue
         segment.append((x_of(day), y_of(value)))
     if len(segment) > 1:
-        shapes.append(_polyline(segment, stroke=stroke))
+        shapes.append(_PEN.polyline(segment, stroke=stroke))
     labelled = [(day, value) for day, value in series if value is not None]
     for position, (day, value) in enumerate(labelled):
-        shapes.append(_marker(marker, x_of(day), y_of(value), stroke=stroke))
+        shapes.append(_PEN.marker(marker, x_of(day), y_of(value), stroke=stroke))
         if len(labelled) <= 5 or position in (0, len(labelled) - 1):
             # above the point, except at a dip, where the line leaves room below
             neighbours = [v for _, v in labelled[max(position - 1, 0):position + 2]]
             dip = len(neighbours) > 1 and all(value < v for v in neighbours if v != value)
             offset = 11 if dip else -5.5
-            shapes.append(_text(x_of(day), y_of(value) + offset, _fmt_number(value),
+            shapes.append(_PEN.text(x_of(day), y_of(value) + offset, fmt_number(value),
                                 size=7.5, anchor="middle"))
     for day in sorted({points[0].day, points[-1].day}):
-        shapes.append(_text(x_of(day), bottom + 13, f"day {day}", size=7.5, anchor="middle",
+        shapes.append(_PEN.text(x_of(day), bottom + 13, f"day {day}", size=7.5, anchor="middle",
                             fill=MUTED))
     description = f"{measure.label}: " + ", ".join(
-        f"day {day} {'not assessed' if value is None else _fmt_number(value)}"
+        f"day {day} {'not assessed' if value is None else fmt_number(value)}"
         for day, value in series)
     return Chart(id=f"chart-trend-{index}", title=measure.label, caption="",
                  description=description, width=width, height=height, shapes=tuple(shapes))

@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -39,25 +40,70 @@ def _quiet_libraries() -> None:
             logger.addHandler(logging.NullHandler())
 
 
-def _inputs(paths: tuple[str, ...]) -> Iterator[tuple[str, str | None, Problem | None]]:
-    """Each input as (name, text, problem reading it), directories expanded to their *.json."""
+_Source = tuple[str, str | None, str | None, Problem | None]
+"""(name, path to read, text already read, problem finding it)."""
+
+
+def _sources(paths: tuple[str, ...]) -> Iterator[_Source]:
+    """Each input, directories expanded to their *.json (sorted); files are read later, by
+    whichever process decides them."""
     for raw in paths:
         if raw == "-":
-            yield "<stdin>", sys.stdin.read(), None
+            yield "<stdin>", None, sys.stdin.read(), None
             continue
         path = Path(raw)
         if path.is_dir():
             files = sorted(path.glob("*.json"))
             if not files:
-                yield raw, None, Problem("<file>", "unreadable", "directory holds no *.json file")
+                yield raw, None, None, Problem("<file>", "unreadable",
+                                               "directory holds no *.json file")
             for file in files:
-                yield from _inputs((str(file),))
+                yield str(file), str(file), None, None
             continue
+        yield raw, raw, None, None
+
+
+_EVALUATOR: Any = None
+
+
+def _start_evaluating(protocol: Any) -> None:
+    """Build (or find) the evaluator of ``protocol`` in this process (batch initializer)."""
+    from engine.decide import evaluator_for
+
+    global _EVALUATOR
+    _EVALUATOR = evaluator_for(protocol)
+
+
+def _evaluate_one(item: tuple[_Source, bool]) -> tuple[str | None, list[str], str | None]:
+    """One input → (decision output, error lines for standard error, error JSON line).
+
+    Runs in a batch worker: module-level, and returns text only.
+    """
+    (name, path, text, problem), as_json = item
+    problems: tuple[Problem, ...]
+    if problem is None and path is not None:
         try:
-            yield raw, path.read_text("utf-8"), None
+            text = Path(path).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            yield raw, None, Problem("<file>", "unreadable", f"cannot be read: {reason}")
+            problem = Problem("<file>", "unreadable", f"cannot be read: {reason}")
+    if problem is not None:
+        message, problems = "the input cannot be read", (problem,)
+    else:
+        assert text is not None
+        try:
+            if as_json:
+                return _EVALUATOR.decision_text(text), [], None
+            from sprintclear.summary import render_summary
+
+            return render_summary(_EVALUATOR.decide_json(text), name), [], None
+        except InvalidAssessment as exc:
+            message, problems = exc.summary, exc.problems
+    errors = [f"{name}: {message}", *(f"  {p}" for p in problems)]
+    error_json = json.dumps({"error": {
+        "input": name, "message": message,
+        "fields": [p.as_dict() for p in problems]}}, ensure_ascii=False) if as_json else None
+    return None, errors, error_json
 
 
 @main.command()
@@ -66,42 +112,37 @@ def _inputs(paths: tuple[str, ...]) -> Iterator[tuple[str, str | None, Problem |
               help="One decision JSON object per input, one per line, in input order.")
 @click.option("--protocol", "protocol_path", type=click.Path(path_type=Path, dir_okay=False),
               help="A clinic's protocol file instead of the default protocol.")
-def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes deciding in parallel (default: the number of cores). The "
+                   "output is the same, in the same order, whatever the number.")
+def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None,
+             jobs: int | None) -> None:
     """Decide the assessments in PATHS (files, directories of *.json, or - for stdin)."""
     from engine.decide import evaluator_for
-    from sprintclear.summary import render_summary
+    from sprintclear.batch import ordered_map
 
-    evaluator = evaluator_for(protocol_or_exit(protocol_path))
+    protocol = protocol_or_exit(protocol_path)
+    evaluator_for(protocol)
     # The rule network, schemas and imports live as long as the process: keep the
     # garbage collector from rescanning them (p99 of a long batch halves; bench/decide.py).
+    # Batch workers are forked after this and freeze their own start-up too.
     gc.freeze()
+    sources = list(_sources(paths))
     any_invalid = False
     first = True
-    for name, text, read_problem in _inputs(paths):
-        problems: tuple[Problem, ...]
-        if read_problem is not None:
-            message, problems = "the input cannot be read", (read_problem,)
-        else:
-            assert text is not None
-            try:
-                decision = evaluator.decide_json(text)
-            except InvalidAssessment as exc:
-                message, problems = exc.summary, exc.problems
-            else:
-                if as_json:
-                    click.echo(decision.to_json())
-                else:
-                    click.echo(("" if first else "\n") + render_summary(decision, name))
-                first = False
-                continue
+    results = ordered_map(_evaluate_one, ((source, as_json) for source in sources),
+                          jobs=jobs, total=len(sources), initializer=_start_evaluating,
+                          initargs=(protocol,), description="deciding", unit="assessment")
+    for output, errors, error_json in results:
+        if output is not None:
+            click.echo(output if as_json else ("" if first else "\n") + output)
+            first = False
+            continue
         any_invalid = True
-        click.echo(f"{name}: {message}", err=True)
-        for problem in problems:
-            click.echo(f"  {problem}", err=True)
-        if as_json:
-            click.echo(json.dumps({"error": {
-                "input": name, "message": message,
-                "fields": [problem.as_dict() for problem in problems]}}, ensure_ascii=False))
+        for line in errors:
+            click.echo(line, err=True)
+        if error_json is not None:
+            click.echo(error_json)
     sys.exit(EXIT_INVALID if any_invalid else EXIT_OK)
 
 

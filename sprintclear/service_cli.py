@@ -156,15 +156,15 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     click.echo(f"database     {store.database.engine.url.render_as_string(hide_password=True)}"
                f" ({store.dialect}, schema migrated)")
     evaluator = _evaluator(protocol_path)
+    os.environ["SPRINTCLEAR_DATABASE_URL"] = url
+    if folder is not None and not os.environ.get("SPRINTCLEAR_SIGNING_P12"):
+        _demo_signing_key(folder)  # before the demo's sign-offs, which issue their reports
     try:
         if demo:
             _run(lambda: _load_demo(store, evaluator, examples))
     finally:
         store.close()
 
-    os.environ["SPRINTCLEAR_DATABASE_URL"] = url
-    if folder is not None and not os.environ.get("SPRINTCLEAR_SIGNING_P12"):
-        _demo_signing_key(folder)
     if folder is not None and not os.environ.get("SPRINTCLEAR_SESSION_SECRET") and \
             not os.environ.get("SPRINTCLEAR_SESSION_SECRET_FILE"):
         # the demo's page sessions end with the demo, like its database
@@ -227,14 +227,19 @@ def _demo_signing_key(folder: Path) -> None:
 
 def _load_demo(store: Any, evaluator: Any, examples: list[Any]) -> None:
     from api.demo import load_demo
+    from api.reporting import ReportService
+    from api.settings import Settings
+
+    reports = ReportService.from_settings(Settings(), store.now, evaluator.protocol)
 
     keys = {}
     for role in ("clinician", "auditor", "insurer", "admin"):
         keys[role] = store.create_key(_operator(), role=role, name=f"demo {role}")
     clinician = store.authenticate(keys["clinician"].key)
-    squad = load_demo(store, evaluator, clinician, examples)
+    squad = load_demo(store, evaluator, clinician, examples, reports=reports)
     click.echo(f"demo squad   {squad.athletes} athletes, {squad.injuries} injuries, "
-               f"{squad.assessments} assessments, {squad.signoffs} sign-offs")
+               f"{squad.assessments} assessments, {squad.signoffs} sign-offs, "
+               f"{squad.reports} signed reports")
     for role, new in keys.items():
         click.echo(f"demo key     {role:<10} {new.key}")
 

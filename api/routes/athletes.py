@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, Response
 
 from api.deps import Allowed, RawBody, StoreDep
 from api.openapi import body, error_responses
+from api.responses import location
 from api.schemas import AthleteIn, InjuryIn, parse_body
 from api.store import Principal
 from api.store.records import Athlete, Injury, Timeline
+from rules.errors import InvalidInput, Problem
 
 router = APIRouter(prefix="/v1/athletes", tags=["athletes"])
 
@@ -22,10 +24,13 @@ def create_athlete(caller: Annotated[Principal, Depends(Allowed("athlete.create"
                    raw: RawBody, store: StoreDep, response: Response) -> Athlete:
     """The id is the athlete's id in assessments (``athlete.id``); it may be used once."""
     new = parse_body(AthleteIn, raw, "athlete")
-    athlete = store.create_athlete(caller, athlete_id=new.id, name=new.name, sport=new.sport,
-                                   position=new.position)
-    response.headers["Location"] = f"/v1/athletes/{athlete.id}"
-    return athlete
+    if new.id in {".", ".."}:  # dot segments: no URL can address /v1/athletes/. or /..
+        raise InvalidInput("the athlete is not valid", [Problem(
+            "id", "pattern", f"must not be {new.id!r}: a URL path cannot address that id")])
+    # every header is built before the write commits: nothing can fail after it
+    response.headers["Location"] = location("/v1/athletes", new.id)
+    return store.create_athlete(caller, athlete_id=new.id, name=new.name, sport=new.sport,
+                                position=new.position)
 
 
 @router.get("", summary="List the athletes", responses=error_responses(401, 403))
@@ -62,7 +67,8 @@ def create_injury(athlete_id: str,
     injury = store.create_injury(caller, athlete_id, region=new.region, side=new.side,
                                  date=new.date.isoformat(), muscle=new.muscle,
                                  bamic_grade=new.bamic_grade, mechanism=new.mechanism)
-    response.headers["Location"] = f"/v1/injuries/{injury.id}"
+    # the injury's id is the store's own ASCII ``inj_<hex>``: its header cannot fail
+    response.headers["Location"] = location("/v1/injuries", injury.id)
     return injury
 
 

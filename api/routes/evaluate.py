@@ -6,12 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import Allowed, AssessmentBody, EvaluatorDep
+from api.deps import Allowed, AssessmentBody, EvaluatorDep, StoreDep
 from api.openapi import assessment_body, error_responses
 from api.store import Principal
+from api.store.transaction import future_date_problem
 from engine.decision import Decision
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
+
+NOTE_HEADER = "X-Sprintclear-Note"
 
 
 @router.post(
@@ -21,7 +24,20 @@ router = APIRouter(prefix="/v1", tags=["decisions"])
                **error_responses(401, 403, 413, 422)},
     openapi_extra=assessment_body("One assessment document (protocol section 7)"))
 async def evaluate(_caller: Annotated[Principal, Depends(Allowed("evaluate"))],
-                   assessment: AssessmentBody, evaluator: EvaluatorDep) -> Response:
-    """The decision, byte for byte what `sprintclear evaluate --json` prints; nothing is kept."""
+                   assessment: AssessmentBody, evaluator: EvaluatorDep,
+                   store: StoreDep) -> Response:
+    """The decision, byte for byte what `sprintclear evaluate --json` prints; nothing is kept.
+
+    A date after today (server time, one day of tolerance) is decided as a what-if, which
+    the service would not store; the ``X-Sprintclear-Note`` header says so."""
     decision = evaluator.decide(assessment)
-    return Response(content=decision.to_json(), media_type="application/json")
+    now = store.now()
+    future = [p for field, value in (("injury.date", assessment.document["injury"]["date"]),
+                                     ("assessment.date",
+                                      assessment.document["assessment"]["date"]))
+              if (p := future_date_problem(field, str(value), now)) is not None]
+    headers = ({NOTE_HEADER: "what-if: " + "; ".join(f"{p.field} {p.message.split(':')[0]}"
+                                                      for p in future)
+                + ": decided, but the service would not store it"} if future else None)
+    return Response(content=decision.to_json(), media_type="application/json",
+                    headers=headers)

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from api.deps import Allowed, EvaluatorDep, StoreDep
 from api.fhir.export import SignedReport, bundle_json, decision_bundle
 from api.openapi import error_responses
-from api.roles import Role, roles_for
+from api.roles import roles_for
+from api.scope import scoped_decision
 from api.store import Principal
-from rules.errors import NotPermitted
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
@@ -33,12 +33,10 @@ def decision_fhir(decision_id: str, request: Request,
                   store: StoreDep, evaluator: EvaluatorDep) -> Response:
     """The decision, its assessment's measures, the sign-off (Provenance) and the signed
     report (DocumentReference: URL, size, SHA-1; the SHA-256 as an identifier). Clinicians
-    and auditors read every decision; an insurer only a signed one (403 otherwise). The
+    and auditors read every decision; an insurer only a signed one (404 otherwise, as every decision route: ``api.scope``); an
+    insurer's or auditor's read is recorded in the access log. The
     athlete's name is in the Patient only for roles that may read athletes."""
-    stored = store.get_decision(decision_id)
-    if caller.role == Role.INSURER and stored.signoff is None:
-        raise NotPermitted(f"decision {decision_id} is not signed off: an insurer reads the "
-                           f"FHIR export of signed decisions only")
+    stored = scoped_decision(store, caller, decision_id)
     report = None
     if stored.report is not None:
         kept = store.get_report(decision_id)
@@ -51,4 +49,7 @@ def decision_fhir(decision_id: str, request: Request,
         json.loads(stored.decision_json), store.document_of(decision_id),
         protocol=evaluator.protocol, signoff=stored.signoff, report=report,
         include_name=caller.role in roles_for("athlete.read"))
-    return Response(content=bundle_json(bundle), media_type=FHIR_JSON)
+    content = bundle_json(bundle)
+    store.record_read(caller, action="decision.fhir", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="api")
+    return Response(content=content, media_type=FHIR_JSON)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from api.signed_phase import latest_signed_step, previous_conflict
 from api.store.athletes import athlete_record
 from api.store.canonical import canonical_json, sha256_hex
 from api.store.corrections import check_supersedes, superseded_by
@@ -29,10 +30,17 @@ from api.store.records import (
     StoredDecision,
     Timeline,
 )
-from api.store.signoffs import signoff_record
+from api.store.signoffs import signed_steps, signoff_record
 from api.store.tables import AssessmentRow, AthleteRow, DecisionRow, InjuryRow, SignoffRow
-from api.store.transaction import StorePart, get_row, new_id, refuse_nul, stamp
-from engine.assessment import Assessment
+from api.store.transaction import (
+    StorePart,
+    future_date_problem,
+    get_row,
+    new_id,
+    refuse_nul,
+    stamp,
+)
+from engine.assessment import Assessment, parse_assessment
 from engine.decision import Decision
 from rules.errors import Conflict, InvalidAssessment, StoreCorrupted
 
@@ -52,6 +60,23 @@ class StoredAssessmentInput:
     decision_json: str
     rulebase_version: str
     superseded_by: str | None
+    stored_at: str = ""
+    """When the assessment was stored (``created_at``): the ``as_of`` with which
+    :func:`api.signed_phase.latest_signed_step` gives what the service filled then."""
+    supersedes: str | None = None
+    """The assessment this one corrects: ``excluding`` for ``latest_signed_step``. So replay
+    fills ``previous`` as the service did: ``latest_signed_step(store.signed_steps(
+    item.injury_id), item.assessment_date, as_of=item.stored_at, excluding=item.supersedes)``."""
+
+
+def _name_conflict(assessment: Assessment, athlete: AthleteRow) -> str | None:
+    """Why the document's ``athlete.name`` cannot stand: the stored athlete's name wins."""
+    given = assessment.document["athlete"].get("name")
+    if given is None or athlete.name is None or given == athlete.name:
+        return None
+    return (f"athlete.name is {given!r}, but athlete {athlete.id} is stored as {athlete.name!r}: "
+            f"the stored identity wins; omit athlete.name (the service fills it) or send "
+            f"the stored one")
 
 
 def _check_matches_injury(assessment: Assessment, injury: InjuryRow) -> None:
@@ -100,21 +125,100 @@ def assessment_entries(session: Session, rows: Sequence[AssessmentRow]
     return entries
 
 
+def _signed_previous(session: Session, injury_id: str, assessment_date: str,
+                     supersedes: str | None) -> dict[str, str] | None:
+    return latest_signed_step(signed_steps(session, injury_id), assessment_date,
+                              excluding=supersedes)
+
+
+def _check_previous(assessment: Assessment, stored: dict[str, str] | None) -> None:
+    given = assessment.document.get("previous")
+    if given is None and stored is not None:
+        raise Conflict(f"the assessment gives no previous, but the last signed phase on record "
+                       f"for this injury is {stored['phase']}, signed for the assessment of "
+                       f"{stored['date']}: it must start from it (protocol section 2.1)")
+    reason = previous_conflict(given, stored)
+    if reason is not None:
+        raise Conflict(reason)
+
+
 class Assessments(StorePart):
     """The store's assessments (part of :class:`~api.store.store.Store`)."""
 
+    def signed_previous(self, injury_id: str, assessment_date: str, *,
+                        supersedes: str | None = None) -> dict[str, str] | None:
+        """``{"phase", "date"}`` an assessment of the injury dated ``assessment_date``
+        starts from, from the stored sign-offs (:func:`api.signed_phase.latest_signed_step`);
+        None without one. ``NotFound`` without the injury."""
+        with self.database.reading() as session:
+            get_row(session, InjuryRow, injury_id, "injury")
+            return _signed_previous(session, injury_id, assessment_date, supersedes)
+
+    def from_records(self, injury_id: str, assessment: Assessment, *,
+                     supersedes: str | None = None) -> Assessment:
+        """The assessment as the service stores it: the athlete's stored name (an omitted
+        ``athlete.name`` is filled, a different one is a ``Conflict``, issue 10 item 9) and
+        ``previous`` from the sign-offs (:meth:`fill_previous`). Only what the records
+        hold is filled: an athlete stored without a name keeps the document's."""
+        with self.database.reading() as session:
+            injury = get_row(session, InjuryRow, injury_id, "injury")
+            athlete = session.get_one(AthleteRow, injury.athlete_id)
+            _check_matches_injury(assessment, injury)
+            conflict = _name_conflict(assessment, athlete)
+            name = athlete.name
+        if conflict is not None:
+            raise Conflict(conflict)
+        if name is not None and assessment.document["athlete"].get("name") is None:
+            assessment = parse_assessment({
+                **assessment.document,
+                "athlete": {**assessment.document["athlete"], "name": name}})
+        return self.fill_previous(injury_id, assessment, supersedes=supersedes)
+
+    def fill_previous(self, injury_id: str, assessment: Assessment, *,
+                      supersedes: str | None = None) -> Assessment:
+        """The assessment with ``previous`` filled from the records (protocol section 2.1).
+
+        An omitted ``previous`` is filled (or stays absent when nothing was signed); one
+        equal to the records is kept; one that differs is a ``Conflict`` naming the stored
+        values. ``NotFound`` without the injury. :meth:`record_assessment` checks it again
+        under the write lock, so a sign-off in between is a ``Conflict``, never a step
+        from a stale phase.
+        """
+        date = str(assessment.document["assessment"]["date"])
+        stored = self.signed_previous(injury_id, date, supersedes=supersedes)
+        reason = previous_conflict(assessment.document.get("previous"), stored)
+        if reason is not None:
+            raise Conflict(reason)
+        if stored is None or assessment.document.get("previous") == stored:
+            return assessment
+        return parse_assessment({**assessment.document, "previous": dict(stored)})
+
     def record_assessment(self, actor: Principal, injury_id: str, assessment: Assessment,
-                          decision: Decision, *, supersedes: str | None = None
-                          ) -> StoredDecision:
+                          decision: Decision, *, supersedes: str | None = None,
+                          check_previous: bool = False) -> StoredDecision:
         """Store an assessment of an injury with its decision (decided with ``evaluated_at``).
 
         Refused with ``Conflict`` when the document names another athlete or another
-        injury than the episode, when it is identical to a stored assessment, or when the
-        assessment it supersedes belongs elsewhere or was superseded already.
+        injury than the episode or another name than the stored athlete's, when it is
+        identical to a stored assessment, when the
+        assessment it supersedes belongs elsewhere or was superseded already, or when its
+        ``check_previous`` and its ``previous`` is not the signed phase on record.
+        ``InvalidAssessment`` when its injury or assessment date is after today (server
+        time, one day of tolerance). The
+        service's routes fill ``previous`` with :meth:`fill_previous` and pass
+        ``check_previous=True``, so that a sign-off between the two is a ``Conflict``
+        under the write lock; a caller importing a history (tests, the demo) may store a
+        document's ``previous`` as given.
         """
         if decision.input_sha256 != assessment.input_sha256 or decision.evaluated_at is None:
             raise ValueError("the decision must be of this assessment, with evaluated_at")
         refuse_nul(assessment.document, "the assessment cannot be stored", InvalidAssessment)
+        future = [problem for field, value in (
+            ("injury.date", assessment.document["injury"]["date"]),
+            ("assessment.date", assessment.document["assessment"]["date"]))
+            if (problem := future_date_problem(field, str(value), self.now())) is not None]
+        if future:
+            raise InvalidAssessment("the assessment cannot be stored", future)
         document_text = canonical_json(assessment.document)
         if sha256_hex(document_text) != assessment.input_sha256:  # pragma: no cover - guard
             raise AssertionError("canonical JSON of the store and the engine differ")
@@ -123,6 +227,9 @@ class Assessments(StorePart):
             session = tx.session
             injury = tx.get(InjuryRow, injury_id, "injury")
             _check_matches_injury(assessment, injury)
+            conflict = _name_conflict(assessment, session.get_one(AthleteRow, injury.athlete_id))
+            if conflict is not None:
+                raise Conflict(conflict)
             same = session.execute(select(AssessmentRow).where(
                 AssessmentRow.input_sha256 == assessment.input_sha256)).scalar_one_or_none()
             if same is not None:
@@ -130,6 +237,10 @@ class Assessments(StorePart):
                                f"(stored {same.created_at}); a correction must change something")
             if supersedes is not None:
                 check_supersedes(session, supersedes, injury)
+            if check_previous:
+                _check_previous(assessment, _signed_previous(
+                    session, injury.id, str(assessment.document["assessment"]["date"]),
+                    supersedes))
             if session.get(DecisionRow, decision.decision_id) is not None:
                 raise Conflict(f"decision {decision.decision_id} is already stored")
             row = AssessmentRow(id=new_id("asm"), athlete_id=injury.athlete_id,
@@ -190,7 +301,7 @@ class Assessments(StorePart):
                 for injury in injuries])
 
     def decision_log(self, *, athlete_id: str | None = None, assessed_from: str | None = None,
-                     assessed_to: str | None = None, limit: int = 500
+                     assessed_to: str | None = None, limit: int = 500, offset: int = 0
                      ) -> tuple[list[AssessmentEntry], bool]:
         """Stored assessments with their decisions and sign-offs, newest assessment first.
 
@@ -206,7 +317,7 @@ class Assessments(StorePart):
         query = query.order_by(AssessmentRow.assessment_date.desc(),
                                AssessmentRow.created_at.desc(), AssessmentRow.id.desc())
         with self.database.reading() as session:
-            rows = list(session.execute(query.limit(limit + 1)).scalars())
+            rows = list(session.execute(query.offset(offset).limit(limit + 1)).scalars())
             return assessment_entries(session, rows[:limit]), len(rows) > limit
 
     def stored_assessments(self) -> Iterator[StoredAssessmentInput]:
@@ -226,4 +337,5 @@ class Assessments(StorePart):
                     assessment_date=row.assessment_date, document=row.document,
                     decision_id=decision.id, decision_json=decision.decision_json,
                     rulebase_version=decision.rulebase_version,
-                    superseded_by=later.get(row.id))
+                    superseded_by=later.get(row.id), stored_at=row.created_at,
+                    supersedes=row.supersedes)

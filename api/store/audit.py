@@ -181,13 +181,16 @@ def verify(session: Session) -> AuditVerification:
         problems=tuple(problems + record_problems))
 
 
-def _chain_problems(rows: Sequence[AuditEntryRow], head: AuditHeadRow | None
-                    ) -> list[AuditProblem]:
+def _chain_problems(rows: Sequence[AuditEntryRow], head: AuditHeadRow | None, *,
+                    after: tuple[int, str] = (0, GENESIS)) -> list[AuditProblem]:
+    """The chain's breaks in ``rows``, which follow entry ``after`` = (seq, hash): the
+    start of the chain, or a verified checkpoint."""
     problems: list[AuditProblem] = []
     position = {row.hash: index for index, row in enumerate(rows)}
     explained: set[int] = set()  # rows whose breaks an earlier problem already explains
     offset_reported: int | None = None
-    expected_prev, previous_seq, previous_ok = GENESIS, 0, True
+    expected_prev, previous_seq = after[1], after[0]
+    previous_ok = True
 
     for index, row in enumerate(rows):
         seq = row.seq
@@ -230,7 +233,7 @@ def _chain_problems(rows: Sequence[AuditEntryRow], head: AuditHeadRow | None
                     "inserted", first_inserted,
                     f"entry #{first_inserted} was inserted: #{seq} records #"
                     f"{rows[predecessor].seq} as its predecessor"))
-            elif previous_ok and index > 0:
+            elif previous_ok and (index > 0 or previous_seq > 0):
                 problems.append(AuditProblem(
                     "edited", previous_seq,
                     f"entry #{previous_seq} was edited and its hash recomputed: #{seq} "
@@ -240,7 +243,7 @@ def _chain_problems(rows: Sequence[AuditEntryRow], head: AuditHeadRow | None
                     "edited", seq, f"entry #{seq} was edited: it does not start the chain"))
         expected_prev, previous_seq, previous_ok = row.hash, seq, content_ok
 
-    problems.extend(_head_problems(rows, head))
+    problems.extend(_head_problems(rows, head, after=after))
     return problems
 
 
@@ -279,9 +282,9 @@ def _original_number(row: AuditEntryRow) -> int | None:
     return None
 
 
-def _head_problems(rows: Sequence[AuditEntryRow], head: AuditHeadRow | None
-                   ) -> list[AuditProblem]:
-    last_seq, last_hash = (rows[-1].seq, rows[-1].hash) if rows else (0, GENESIS)
+def _head_problems(rows: Sequence[AuditEntryRow], head: AuditHeadRow | None, *,
+                   after: tuple[int, str] = (0, GENESIS)) -> list[AuditProblem]:
+    last_seq, last_hash = (rows[-1].seq, rows[-1].hash) if rows else after
     if head is None:
         return [AuditProblem("deleted", None, "the chain head (audit_head) is missing")]
     if head.seq > last_seq:

@@ -177,6 +177,14 @@ class Database:
                     "outside the service or not migrated; run `sprintclear audit verify`")
             yield session
 
+    @contextmanager
+    def appending(self) -> Iterator[Session]:
+        """A short write transaction *without* the audit chain's lock, for append-only logs
+        outside the chain (the access log): reads never queue behind clinical writes."""
+        with translated_errors(), Session(self.engine, expire_on_commit=False) as session, \
+                session.begin():
+            yield session
+
     def ping(self) -> None:
         with translated_errors(), self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

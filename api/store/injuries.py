@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from api.store.records import Injury, Principal
 from api.store.tables import AthleteRow, InjuryRow
-from api.store.transaction import StorePart, get_row, new_id, stamp
-from rules.errors import Conflict
+from api.store.transaction import StorePart, future_date_problem, get_row, new_id, stamp
+from rules.errors import Conflict, InvalidInput
 
 __all__ = ["Injuries", "injury_record"]
 
@@ -30,8 +30,13 @@ class Injuries(StorePart):
     def create_injury(self, actor: Principal, athlete_id: str, *, region: str, side: str,
                       date: str, muscle: str | None = None, bamic_grade: str | None = None,
                       mechanism: str | None = None) -> Injury:
-        """A new injury of a stored athlete; ``Conflict`` if the same one is stored."""
-        at = stamp(self.now())
+        """A new injury of a stored athlete; ``Conflict`` if the same one is stored,
+        ``InvalidInput`` if it is dated after today (one day of tolerance)."""
+        now = self.now()
+        future = future_date_problem("date", date, now)
+        if future is not None:
+            raise InvalidInput("the injury is not valid", [future])
+        at = stamp(now)
         row = InjuryRow(id=new_id("inj"), athlete_id=athlete_id, region=region, side=side,
                         date=date, muscle=muscle, bamic_grade=bamic_grade, mechanism=mechanism,
                         created_at=at)

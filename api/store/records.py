@@ -86,6 +86,9 @@ class Signoff(_Record):
     clinician: str
     clinician_key_id: str | None
     signed_at: str
+    acknowledged: list[str] | None = Field(
+        default=None, description="The red flag, hold and caution ids the clinician "
+        "acknowledged when confirming the sign-off (null: none recorded)")
 
 
 class ReportInfo(_Record):
@@ -204,3 +207,22 @@ class AuditEntry(_Record):
     details: Any
     prev_hash: str
     hash: str
+
+
+class AccessEntry(_Record):
+    """One read of a decision or report by an insurer or an auditor (the access log)."""
+
+    id: int
+    at: str
+    actor: dict[str, Any] = Field(description="{key, name, role} of the reader's API key")
+    action: Literal["decision.read", "decision.fhir", "report.read"]
+    subject: str = Field(description="decision/<id>")
+    athlete_id: str | None
+    via: Literal["api", "page"]
+
+
+class AccessLogPage(_Record):
+    """A page of the access log, oldest first; ``next_after`` continues it (None: the end)."""
+
+    entries: list[AccessEntry]
+    next_after: int | None

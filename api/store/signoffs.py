@@ -2,22 +2,28 @@
 
 The decision itself is never changed. A sign-off is final (one per decision) and
 is refused for the decision of a superseded assessment. It is audited as
-``signoff.accept`` or ``signoff.override``.
+``signoff.accept`` or ``signoff.override``, with the red flags, holds and cautions
+the clinician acknowledged when given (``acknowledged``).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
 
+from api.signed_phase import SignedStep
+from api.store.canonical import canonical_json
 from api.store.corrections import superseded_by
 from api.store.records import Principal, Signoff
-from api.store.tables import DecisionRow, SignoffRow
-from api.store.transaction import StorePart, new_id, refuse_nul
+from api.store.tables import AssessmentRow, DecisionRow, InjuryRow, SignoffRow
+from api.store.transaction import StorePart, get_row, new_id, refuse_nul
 from rules.errors import Conflict, InvalidInput, Problem
 
-__all__ = ["Signoffs", "signoff_record"]
+__all__ = ["Signoffs", "safety_ids", "signed_steps", "signoff_problems", "signoff_record"]
 
 
 def signoff_record(row: SignoffRow) -> Signoff:
@@ -25,16 +31,94 @@ def signoff_record(row: SignoffRow) -> Signoff:
                    action=row.action,  # type: ignore[arg-type]
                    recommended_phase=row.recommended_phase, signed_phase=row.signed_phase,
                    reason=row.reason, clinician=row.clinician_name,
-                   clinician_key_id=row.clinician_key_id, signed_at=row.signed_at)
+                   clinician_key_id=row.clinician_key_id, signed_at=row.signed_at,
+                   acknowledged=json.loads(row.acknowledged) if row.acknowledged else None)
+
+
+def signoff_problems(recommended: str, action: str, phase: str | None,
+                     reason: str | None) -> list[Problem]:
+    """What is wrong with a sign-off of a decision that recommended ``recommended``: accepting
+    signs the recommended phase; overriding needs another phase and a reason."""
+    if action == "accept":
+        if phase is not None and phase != recommended:
+            return [Problem("phase", "accept_phase", f"accepting signs the recommended phase "
+                            f"({recommended}); to sign {phase}, override with a reason")]
+        return []
+    problems = []
+    if phase is None:
+        problems.append(Problem("phase", "required", "is required to override"))
+    if not (reason or "").strip():
+        problems.append(Problem("reason", "required", "is required to override the "
+                                "recommendation"))
+    if problems:
+        return problems
+    if phase == recommended:
+        return [Problem("phase", "same_phase", f"is the recommended phase ({recommended}): "
+                        f"accept it instead of overriding")]
+    return []
+
+
+def safety_ids(decision_json: str) -> list[str]:
+    """The ids of a stored decision's red flags, holds and cautions, in that order, once
+    each (a sign-off's ``acknowledged`` must be among them)."""
+    document = json.loads(decision_json)
+    found: list[str] = []
+    for key in ("red_flags", "holds", "cautions"):
+        for item in document.get(key) or []:
+            if isinstance(item, dict) and item.get("id") not in found:
+                found.append(str(item.get("id")))
+    return found
+
+
+def _acknowledged(decision_json: str, given: Sequence[str] | None) -> list[str] | None:
+    if given is None:
+        return None
+    known = safety_ids(decision_json)
+    unknown = [item for item in given if item not in known]
+    if unknown:
+        raise InvalidInput("the sign-off is not valid", [Problem(
+            "acknowledged", "choice", f"{', '.join(repr(u[:20]) for u in unknown[:5])} "
+            f"{'is' if len(unknown) == 1 else 'are'} not a red flag, hold or caution of this "
+            f"decision (it has {', '.join(known) or 'none'})")])
+    return [item for item in known if item in set(given)]
+
+
+def signed_steps(session: Session, injury_id: str) -> list[SignedStep]:
+    """Every signed assessment of the injury, with when it was stored, signed and
+    superseded: the records :func:`api.signed_phase.latest_signed_step` reads (one query)."""
+    correction = aliased(AssessmentRow)
+    rows = session.execute(
+        select(AssessmentRow.id, AssessmentRow.assessment_date, AssessmentRow.created_at,
+               SignoffRow.signed_phase, SignoffRow.signed_at, correction.created_at)
+        .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
+        .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
+        .outerjoin(correction, correction.supersedes == AssessmentRow.id)
+        .where(AssessmentRow.injury_id == injury_id)
+        .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at, AssessmentRow.id))
+    return [SignedStep(assessment_id=a_id, assessment_date=date, stored_at=stored,
+                       signed_phase=phase, signed_at=signed, superseded_at=superseded)
+            for a_id, date, stored, phase, signed, superseded in rows]
 
 
 class Signoffs(StorePart):
     """The store's sign-offs (part of :class:`~api.store.store.Store`)."""
 
+    def signed_steps(self, injury_id: str) -> list[SignedStep]:
+        """The injury's signed assessments for :func:`api.signed_phase.latest_signed_step`
+        (``NotFound`` without the injury)."""
+        with self.database.reading() as session:
+            get_row(session, InjuryRow, injury_id, "injury")
+            return signed_steps(session, injury_id)
+
     def sign_off(self, actor: Principal, decision_id: str, *,
                  action: Literal["accept", "override"], phase: str | None = None,
-                 reason: str | None = None) -> Signoff:
+                 reason: str | None = None, acknowledged: Sequence[str] | None = None
+                 ) -> Signoff:
         """Accept the recommendation or override it; the decision itself is never changed.
+
+        ``acknowledged``: the ids of the decision's red flags, holds and cautions the
+        clinician acknowledged (the pages' confirmation step lists them); recorded with the
+        sign-off and its audit entry. An id the decision does not have is ``InvalidInput``.
 
         A sign-off is final: a second one is a ``Conflict``, and so is signing the
         decision of an assessment that a correction has superseded.
@@ -54,33 +138,22 @@ class Signoffs(StorePart):
                 raise Conflict(f"assessment {decision.assessment_id} of decision {decision_id} "
                                f"was superseded by {later}: sign off that one's decision")
             recommended = decision.phase_id
-            if action == "accept":
-                if phase is not None and phase != recommended:
-                    raise InvalidInput("the sign-off is not valid", [Problem(
-                        "phase", "accept_phase", f"accepting signs the recommended phase "
-                        f"({recommended}); to sign {phase}, override with a reason")])
-                signed = recommended
-            else:
-                if phase is None or not (reason or "").strip():
-                    raise InvalidInput("the sign-off is not valid", [
-                        *([Problem("phase", "required", "is required to override")]
-                          if phase is None else []),
-                        *([Problem("reason", "required", "is required to override the "
-                                   "recommendation")] if not (reason or "").strip() else [])])
-                if phase == recommended:
-                    raise InvalidInput("the sign-off is not valid", [Problem(
-                        "phase", "same_phase", f"is the recommended phase ({recommended}): "
-                        f"accept it instead of overriding")])
-                signed = phase
+            problems = signoff_problems(recommended, action, phase, reason)
+            if problems:
+                raise InvalidInput("the sign-off is not valid", problems)
+            signed = recommended if action == "accept" else str(phase)
+            noted = _acknowledged(decision.decision_json, acknowledged)
             row = SignoffRow(id=new_id("sig"), decision_id=decision_id, action=action,
                              recommended_phase=recommended, signed_phase=signed,
                              reason=reason.strip() if reason and reason.strip() else None,
                              clinician_key_id=actor.key_id, clinician_name=actor.name,
-                             signed_at=tx.at)
+                             signed_at=tx.at,
+                             acknowledged=None if noted is None else canonical_json(noted))
             refuse_nul(row.audited(), "the sign-off is not valid")
             tx.session.add(row)
             tx.audit(f"signoff.{action}", f"signoff/{row.id}",
                      {"signoff_id": row.id, "decision_id": decision_id,
                       "recommended_phase": recommended, "signed_phase": signed,
-                      "reason": row.reason}, record=row)
+                      "reason": row.reason,
+                      **({} if noted is None else {"acknowledged": noted})}, record=row)
             return signoff_record(row)

@@ -14,6 +14,11 @@ named for it:
 ``signoffs``              accepting or overriding a decision
 ``reports``               the signed PDF of a signed-off decision
 ``audit``                 the audit chain: appending, verifying, reading
+``access``                the access log: reads of decisions and reports by insurers
+                          and auditors (append-only, outside the chain)
+``checkpoint``            verifying the chain from the latest verified checkpoint
+``trail``                 the trail as the audit page reads it: filtered, named
+``squad``                 the squad board in a constant number of queries
 ========================  ==========================================================
 
 Every write goes through the one helper in :mod:`api.store.transaction`: it takes
@@ -35,16 +40,20 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
 
+from api.store.access import AccessLog
 from api.store.assessments import Assessments, StoredAssessmentInput
 from api.store.athletes import Athletes
 from api.store.audit import AuditTrail
+from api.store.checkpoint import Checkpoints
 from api.store.database import Database, check_schema, make_engine, migrate
 from api.store.decisions import Decisions
 from api.store.injuries import Injuries
 from api.store.keys import KEY_PREFIX, Keys
 from api.store.reports import Reports
 from api.store.signoffs import Signoffs
+from api.store.squad import Squad
 from api.store.tables import (
+    AccessLogRow,
     ApiKeyRow,
     AssessmentRow,
     AthleteRow,
@@ -54,12 +63,14 @@ from api.store.tables import (
     ReportRow,
     SignoffRow,
 )
+from api.store.trail import Trail
 from api.store.transaction import stamp, utc_now
 
 __all__ = ["KEY_PREFIX", "Store", "StoredAssessmentInput", "stamp", "utc_now"]
 
 
-class Store(Keys, Athletes, Injuries, Assessments, Decisions, Signoffs, Reports, AuditTrail):
+class Store(Keys, Athletes, Injuries, Assessments, Decisions, Signoffs, Reports, AuditTrail,
+            AccessLog, Checkpoints, Trail, Squad):
     """The decision store over one database: every part's methods, one clock."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
@@ -103,6 +114,7 @@ class Store(Keys, Athletes, Injuries, Assessments, Decisions, Signoffs, Reports,
         """How many rows a table holds (for health checks and tests)."""
         model = {"athletes": AthleteRow, "injuries": InjuryRow, "assessments": AssessmentRow,
                  "decisions": DecisionRow, "signoffs": SignoffRow, "reports": ReportRow,
-                 "api_keys": ApiKeyRow, "audit_entries": AuditEntryRow}[table]
+                 "api_keys": ApiKeyRow, "audit_entries": AuditEntryRow,
+                 "access_log": AccessLogRow}[table]
         with self.database.reading() as session:
             return int(session.execute(select(func.count()).select_from(model)).scalar_one())

@@ -38,6 +38,7 @@ __all__ = [
     "ApiKeyRow",
     "AssessmentRow",
     "AthleteRow",
+    "AuditCheckpointRow",
     "AuditEntryRow",
     "AuditHeadRow",
     "Base",
@@ -168,13 +169,21 @@ class SignoffRow(Base):
     clinician_key_id: Mapped[str | None] = mapped_column(ID)
     clinician_name: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[str] = mapped_column(STAMP)
+    acknowledged: Mapped[str | None] = mapped_column(Text)
+    """Canonical JSON list of the red flag, hold and caution ids the clinician acknowledged
+    on the confirmation step; null when none was recorded (migration 0003)."""
 
     def audited(self) -> dict[str, Any]:
-        return {"id": self.id, "decision_id": self.decision_id, "action": self.action,
-                "recommended_phase": self.recommended_phase,
-                "signed_phase": self.signed_phase, "reason": self.reason,
-                "clinician_key_id": self.clinician_key_id,
-                "clinician_name": self.clinician_name, "signed_at": self.signed_at}
+        """What ``signoff.*`` vouches for; ``acknowledged`` only when recorded, so sign-offs
+        stored before migration 0003 keep the hash their entry recorded."""
+        content = {"id": self.id, "decision_id": self.decision_id, "action": self.action,
+                   "recommended_phase": self.recommended_phase,
+                   "signed_phase": self.signed_phase, "reason": self.reason,
+                   "clinician_key_id": self.clinician_key_id,
+                   "clinician_name": self.clinician_name, "signed_at": self.signed_at}
+        if self.acknowledged is not None:
+            content["acknowledged"] = self.acknowledged
+        return content
 
 
 class ReportRow(Base):
@@ -239,6 +248,42 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(HASH)
 
 
+class AuditCheckpointRow(Base):
+    """A position of the chain verified up to then: the audit page verifies only what
+    follows the latest one (written once; ``sprintclear audit verify`` checks everything)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(HASH)
+    records_checked: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(8))
+    """``full`` (the whole chain and every record) or ``since`` (the entries after the
+    previous checkpoint and the records they vouch for)."""
+    checked_at: Mapped[str] = mapped_column(STAMP)
+
+
 IMMUTABLE_TABLES = ("athletes", "injuries", "assessments", "decisions", "signoffs", "reports",
-                    "audit_entries")
+                    "audit_entries", "audit_checkpoints")
 """Tables whose rows the database itself refuses to update or delete (see the migration)."""
+
+
+class AccessLogRow(Base):
+    """One read of a decision or a report by an insurer or an auditor: append-only (the
+    database refuses to change or delete a row), outside the audit chain (reads do not
+    take the write lock)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(STAMP, index=True)
+    actor_key_id: Mapped[str | None] = mapped_column(ID)
+    actor_name: Mapped[str] = mapped_column(Text)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(40))
+    """``decision.read`` or ``report.read``."""
+    subject: Mapped[str] = mapped_column(String(120), index=True)
+    """``decision/<id>``."""
+    athlete_id: Mapped[str | None] = mapped_column(ID, index=True)
+    via: Mapped[str] = mapped_column(String(8))
+    """``api`` or ``page``."""

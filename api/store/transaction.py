@@ -29,8 +29,8 @@ from api.store.database import Database
 from api.store.records import Principal
 from rules.errors import InvalidAssessment, InvalidInput, NotFound, Problem
 
-__all__ = ["StorePart", "Transaction", "get_row", "new_id", "plausible",
-           "refuse_nul", "stamp", "utc_now"]
+__all__ = ["FUTURE_TOLERANCE", "StorePart", "Transaction", "future_date_problem", "get_row",
+           "latest_allowed_date", "new_id", "plausible", "refuse_nul", "stamp", "utc_now"]
 
 RowT = TypeVar("RowT")
 
@@ -47,6 +47,27 @@ def stamp(at: dt.datetime) -> str:
     if at.tzinfo is None:
         raise ValueError("times must be timezone-aware")
     return at.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+FUTURE_TOLERANCE = dt.timedelta(days=1)
+"""How far past today (UTC, server time) a date may be: a clinic a time zone ahead is
+already on tomorrow's date (issue 10, item 8)."""
+
+
+def latest_allowed_date(now: dt.datetime) -> dt.date:
+    """The last date the service stores for an injury or an assessment at ``now``."""
+    return (now.astimezone(dt.UTC) + FUTURE_TOLERANCE).date()
+
+
+def future_date_problem(field: str, value: str, now: dt.datetime) -> Problem | None:
+    """A problem naming ``field`` when the ISO date ``value`` is after the allowed date."""
+    latest = latest_allowed_date(now)
+    if value <= latest.isoformat():
+        return None
+    today = now.astimezone(dt.UTC).date().isoformat()
+    return Problem(field, "future_date", f"is {value}, after today ({today} server time, one "
+                   f"day of tolerance for time zones): the service stores what happened; "
+                   f"decide a planned visit with /v1/evaluate")
 
 
 def new_id(kind: str) -> str:

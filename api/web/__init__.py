@@ -38,7 +38,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.settings import Settings
-from api.web import assessments, athletes, audit, decisions, signin
+from api.web import assessments, athletes, audit, decisions, signin, squad
 from api.web.errors import WebErrorPages
 from api.web.session import SessionKeeper
 
@@ -49,7 +49,7 @@ def install_web(app: FastAPI, settings: Settings,
                 clock: Callable[[], dt.datetime]) -> WebErrorPages:
     """Add the pages to ``app``; the error pages to give ``api.errors``."""
     app.state.sessions = SessionKeeper(settings, clock)
-    for module in (signin, athletes, assessments, decisions, audit):
+    for module in (signin, squad, athletes, assessments, decisions, audit):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
     return WebErrorPages()

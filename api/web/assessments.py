@@ -158,10 +158,11 @@ def store_assessment(request: Request, injury_id: str,
     if assessment is None:
         return _form_page(request, caller, store, evaluator, injury, reading.entered,
                           supersedes=supersedes, problems=problems, status=422)
-    decision = evaluator.decide(assessment, evaluated_at=store.now())
-    try:
+    try:  # previous: the signed phase on record (protocol section 2.1), or a 409
+        assessment = store.from_records(injury_id, assessment, supersedes=supersedes)
+        decision = evaluator.decide(assessment, evaluated_at=store.now())
         stored = store.record_assessment(caller.principal, injury_id, assessment, decision,
-                                         supersedes=supersedes)
+                                         supersedes=supersedes, check_previous=True)
     except InvalidAssessment as exc:  # the store's own checks (a NUL character)
         return _form_page(request, caller, store, evaluator, injury, reading.entered,
                           supersedes=supersedes, problems=list(exc.problems), status=422)

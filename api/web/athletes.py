@@ -76,19 +76,6 @@ def _fields(paths: Sequence[str], entered: Mapping[str, str],
                        choice_labels={"injury.muscle": muscles}) for path in paths]
 
 
-# ---- the squad -------------------------------------------------------------------------
-
-
-@router.get("/squad")
-def squad(request: Request, caller: Annotated[WebCaller, Depends(PageAccess("athlete.read"))],
-          store: StoreDep, evaluator: EvaluatorDep) -> Response:
-    """Every athlete with the current phase, clearance, sign-off and red flags."""
-    today = store.now().date()
-    rows = [view.squad_row(store.timeline(athlete.id), today, evaluator.protocol)
-            for athlete in store.list_athletes()]
-    return render(request, "squad.html", caller, title="Squad", rows=rows, today=today)
-
-
 # ---- adding an athlete ---------------------------------------------------------------
 
 
@@ -154,6 +141,8 @@ class InjurySection:
     """The assessment date of that decision."""
     reassess_passed: bool = False
     """Today is after the re-assessment date."""
+    in_force: view.InForce | None = None
+    """The signed phase in force and any recommendation awaiting sign-off."""
 
 
 def _current_decisions(store: Store, entries: Sequence[AssessmentEntry]) -> list[Decision]:
@@ -169,8 +158,9 @@ def _current_decisions(store: Store, entries: Sequence[AssessmentEntry]) -> list
 def _injury_section(store: Store, protocol: Protocol, injury: Injury,
                     entries: Sequence[AssessmentEntry]) -> InjurySection:
     start = dt.date.fromisoformat(injury.date)
+    decision_of = {e.id: e.decision.id for e in entries}
     lines = tuple(TimelineLine(
-        entry=e, status=view.entry_status(e, protocol),
+        entry=e, status=view.entry_status(e, protocol, decision_of),
         red_flags=tuple(view.flag_names(e.decision.red_flags, protocol)),
         cautions=tuple(view.flag_names(e.decision.cautions, protocol)),
         blocking=tuple(e.decision.blocking),
@@ -178,18 +168,20 @@ def _injury_section(store: Store, protocol: Protocol, injury: Injury,
     decisions = _current_decisions(store, entries)
     trends = measure_trends(decisions) if decisions else []
     current = [e for e in entries if e.superseded_by is None]
+    signed = [e.signoff.signed_phase if e.signoff else None for e in current]
     plan = decisions[-1].plan if decisions else None
     today = store.now().date()
     return InjurySection(
         injury=injury, text=view.injury_text(injury), lines=lines,
-        phase_chart=phase_chart(decisions, [p.id for p in protocol.phases]) if decisions
-        else None,
+        phase_chart=phase_chart(decisions, signed, [p.id for p in protocol.phases])
+        if decisions else None,
         trends=tuple(trends), charts=tuple(measure_charts(trends)),
         latest_assessment=current[-1].id if current else None,
         days_since_injury=(today - start).days,
         reassess_by=plan.reassess_by if plan else None,
         reassess_of=decisions[-1].assessment.date if plan else None,
-        reassess_passed=plan is not None and dt.date.fromisoformat(plan.reassess_by) < today)
+        reassess_passed=plan is not None and dt.date.fromisoformat(plan.reassess_by) < today,
+        in_force=view.in_force(entries, protocol) if entries else None)
 
 
 def _athlete_page(request: Request, caller: WebCaller, store: Store, protocol: Protocol,

@@ -2,8 +2,8 @@
 
 For one injury episode, from its decisions (oldest first):
 
-- :func:`phase_chart`: the decided phase, and the phase the criteria allowed,
-  by day since injury;
+- :func:`phase_chart`: the signed phase, and the rules' recommendations drawn
+  apart (hollow diamonds), by day since injury;
 - :func:`measure_charts`: one chart per key measure the decisions computed
   (limb symmetry indices, side-to-side differences, speeds; the values are the
   decisions' own, from ``reports.view.key_measures``), with a dashed line at
@@ -12,9 +12,10 @@ For one injury episode, from its decisions (oldest first):
   never colour alone.
 
 The PDF's charts (``reports.charts``) are drawn for an A4 page at print sizes;
-these are drawn for a screen (larger type, fewer words per line), which is why
-they are separate. Each chart also has a text description and a table of its
-values in the page, for screen readers and for whoever wants the numbers.
+these for a screen (larger type, fewer words per line): both draw with
+``reports.drawing``, at its ``PRINT`` and ``SCREEN`` sizes. Each chart also has a
+text description and a table of its values in the page, for screen readers and
+for whoever wants the numbers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.decision import Decision
+from reports.drawing import SCREEN, Pen, Shape, day_range, fmt_number, nice_step
 
 __all__ = ["Chart", "MeasureTrend", "Shape", "measure_charts", "measure_trends", "phase_chart"]
 
@@ -34,13 +36,7 @@ GRID = "#d0d7de"
 LINE = "#1f4e8c"
 FAIL = "#a3201a"
 PASS = "#1f6b3a"
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    tag: str
-    attributes: tuple[tuple[str, str], ...]
-    text: str = ""
+PENDING = "#5b3d8f"
 
 
 @dataclass(frozen=True)
@@ -53,115 +49,66 @@ class Chart:
     shapes: tuple[Shape, ...] = field(default=())
 
 
-def _n(value: float) -> str:
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _text(x: float, y: float, text: str, *, size: float = 14, anchor: str = "start",
-          fill: str = INK, bold: bool = False) -> Shape:
-    attributes = [("x", _n(x)), ("y", _n(y)), ("font-size", _n(size)), ("fill", fill),
-                  ("text-anchor", anchor)]
-    if bold:
-        attributes.append(("font-weight", "bold"))
-    return Shape("text", tuple(attributes), text)
-
-
-def _line(x1: float, y1: float, x2: float, y2: float, *, stroke: str = GRID, width: float = 1,
-          dash: str = "") -> Shape:
-    attributes = [("x1", _n(x1)), ("y1", _n(y1)), ("x2", _n(x2)), ("y2", _n(y2)),
-                  ("stroke", stroke), ("stroke-width", _n(width))]
-    if dash:
-        attributes.append(("stroke-dasharray", dash))
-    return Shape("line", tuple(attributes))
-
-
-def _polyline(points: Sequence[tuple[float, float]], *, stroke: str, dash: str = "",
-              width: float = 2) -> Shape:
-    attributes = [("points", " ".join(f"{_n(x)},{_n(y)}" for x, y in points)),
-                  ("fill", "none"), ("stroke", stroke), ("stroke-width", _n(width))]
-    if dash:
-        attributes.append(("stroke-dasharray", dash))
-    return Shape("polyline", tuple(attributes))
-
-
-def _square(x: float, y: float, colour: str) -> Shape:
-    return Shape("rect", (("x", _n(x - 5)), ("y", _n(y - 5)), ("width", "10"), ("height", "10"),
-                          ("fill", colour), ("stroke", colour)))
-
-
-def _circle(x: float, y: float, colour: str, filled: bool) -> Shape:
-    return Shape("circle", (("cx", _n(x)), ("cy", _n(y)), ("r", "5"),
-                            ("fill", colour if filled else "#ffffff"), ("stroke", colour),
-                            ("stroke-width", "2")))
-
-
-def _nice_step(span: float, ticks: int) -> float:
-    raw = span / max(ticks, 1)
-    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
-    return next((f * magnitude for f in (1, 2, 2.5, 5, 10) if raw <= f * magnitude),
-                10 * magnitude)
-
-
-def _number(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-
-
-def _day_range(days: Sequence[int]) -> tuple[float, float]:
-    low, high = min(days), max(days)
-    if low == high:
-        return low - 1, high + 1
-    pad = (high - low) * 0.08
-    return low - pad, high + pad
+_PEN = Pen(SCREEN)
 
 
 # ---- the phase over time ------------------------------------------------------------
 
 
-def phase_chart(decisions: Sequence[Decision], phase_ids: Sequence[str]) -> Chart:
-    """The decided phase (solid, squares) and the criteria phase (dashed, circles) by day."""
+def phase_chart(decisions: Sequence[Decision], signed: Sequence[str | None],
+                phase_ids: Sequence[str]) -> Chart:
+    """The signed phase in force (solid line, filled squares) and the rules'
+    recommendations (hollow diamonds, no line), by day since injury.
+
+    ``signed`` gives, for each decision, the phase a clinician signed for it, or ``None``
+    (not signed yet): the line steps only at sign-offs, so a recommendation never
+    appears as the phase in force (issue 10, item 2)."""
     left, right, top, bottom = 120.0, WIDTH - 20.0, 16.0, 196.0
-    day_low, day_high = _day_range([d.injury.days_since_injury for d in decisions])
+    day_low, day_high = day_range([d.injury.days_since_injury for d in decisions])
+    number = {pid: index for index, pid in enumerate(phase_ids, 1)}
 
     def x_of(day: float) -> float:
         return left + (day - day_low) / (day_high - day_low) * (right - left)
 
-    def y_of(number: float) -> float:
-        return bottom - (number - 1) / (len(phase_ids) - 1) * (bottom - top)
+    def y_of(value: float) -> float:
+        return bottom - (value - 1) / (len(phase_ids) - 1) * (bottom - top)
 
     shapes: list[Shape] = []
-    for number, phase_id in enumerate(phase_ids, 1):
-        y = y_of(number)
-        shapes.append(_line(left, y, right, y))
-        shapes.append(_text(left - 10, y + 5, f"{number} {phase_id}", anchor="end"))
-    decided_line: list[tuple[float, float]] = []
-    criteria_line: list[tuple[float, float]] = []
-    for decision in decisions:
+    for value, phase_id in enumerate(phase_ids, 1):
+        y = y_of(value)
+        shapes.append(_PEN.line(left, y, right, y))
+        shapes.append(_PEN.text(left - 10, y + 5, f"{value} {phase_id}", anchor="end"))
+    signed_line: list[tuple[float, float]] = []
+    for decision, phase in zip(decisions, signed, strict=True):
+        if phase is None:
+            continue
         x = x_of(decision.injury.days_since_injury)
-        if decided_line:  # a step: the phase holds until the next assessment
-            decided_line.append((x, decided_line[-1][1]))
-            criteria_line.append((x, criteria_line[-1][1]))
-        decided_line.append((x, y_of(decision.phase.number)))
-        criteria_line.append((x, y_of(decision.criteria_phase.number)))
-    shapes.append(_polyline(criteria_line, stroke=MUTED, dash="6 4", width=1.5))
-    shapes.append(_polyline(decided_line, stroke=LINE, width=2.5))
-    for decision in decisions:
+        if signed_line:  # a step: the signed phase holds until the next sign-off
+            signed_line.append((x, signed_line[-1][1]))
+        signed_line.append((x, y_of(number[phase])))
+    if len(signed_line) > 1:
+        shapes.append(_PEN.polyline(signed_line, stroke=LINE, width=2.5))
+    for decision, phase in zip(decisions, signed, strict=True):
         x = x_of(decision.injury.days_since_injury)
-        shapes.append(_circle(x, y_of(decision.criteria_phase.number), MUTED, filled=False))
-        shapes.append(_square(x, y_of(decision.phase.number), LINE))
-        shapes.append(_text(x, bottom + 22, f"day {decision.injury.days_since_injury}", size=13,
-                            anchor="middle", fill=MUTED))
+        shapes.append(_PEN.marker("diamond", x, y_of(decision.phase.number), stroke=PENDING,
+                                  filled=False))
+        if phase is not None:
+            shapes.append(_PEN.marker("square", x, y_of(number[phase]), stroke=LINE))
+        shapes.append(_PEN.text(x, bottom + 22, f"day {decision.injury.days_since_injury}",
+                                size=13, anchor="middle", fill=MUTED))
     legend = bottom + 50
-    shapes.append(_square(left, legend - 5, LINE))
-    shapes.append(_text(left + 12, legend, "decided phase (solid)", size=13))
-    shapes.append(_circle(left + 200, legend - 5, MUTED, filled=False))
-    shapes.append(_text(left + 212, legend, "criteria allowed (dashed)", size=13))
+    shapes.append(_PEN.marker("square", left, legend - 5, stroke=LINE))
+    shapes.append(_PEN.text(left + 12, legend, "signed phase (solid line)", size=13))
+    shapes.append(_PEN.marker("diamond", left, legend + 17, stroke=PENDING, filled=False))
+    shapes.append(_PEN.text(left + 12, legend + 22, "recommendation of the rules (not in force "
+                                                    "until signed)", size=13))
     description = "; ".join(
-        f"{d.assessment.date} (day {d.injury.days_since_injury}): decided phase "
-        f"{d.phase.number} {d.phase.id}, criteria allowed {d.criteria_phase.number} "
-        f"{d.criteria_phase.id}" for d in decisions)
-    return Chart(id="phase", title="Phase by day since injury", description=description,
-                 width=WIDTH, height=int(legend + 10), shapes=tuple(shapes))
+        f"{d.assessment.date} (day {d.injury.days_since_injury}): "
+        + (f"signed phase {number[p]} {p}" if p is not None else "not signed")
+        + f", recommended {d.phase.number} {d.phase.id}"
+        for d, p in zip(decisions, signed, strict=True))
+    return Chart(id="phase", title="Signed phase by day since injury", description=description,
+                 width=WIDTH, height=int(legend + 32), shapes=tuple(shapes))
 
 
 # ---- the key measures over time -------------------------------------------------
@@ -239,10 +186,10 @@ def _measure_chart(trend: MeasureTrend, index: int) -> Chart:
     levels = [*known, *(t.value for t in trend.thresholds)]
     low, high = min(levels), max(levels)
     pad = max((high - low) * 0.15, 2.0)
-    step = _nice_step(high - low + 2 * pad, 4)
+    step = nice_step(high - low + 2 * pad, 4)
     y_low = max(math.floor((low - pad) / step) * step, 0.0)
     y_high = math.ceil((high + pad) / step) * step
-    day_low, day_high = _day_range([p.day for p in trend.points])
+    day_low, day_high = day_range([p.day for p in trend.points])
 
     def x_of(day: float) -> float:
         return left + (day - day_low) / (day_high - day_low) * (right - left)
@@ -253,38 +200,39 @@ def _measure_chart(trend: MeasureTrend, index: int) -> Chart:
     shapes: list[Shape] = []
     tick = y_low
     while tick <= y_high + 1e-9:
-        shapes.append(_line(left, y_of(tick), right, y_of(tick)))
-        shapes.append(_text(left - 8, y_of(tick) + 5, _number(tick), size=13, anchor="end",
+        shapes.append(_PEN.line(left, y_of(tick), right, y_of(tick)))
+        shapes.append(_PEN.text(left - 8, y_of(tick) + 5, fmt_number(tick), size=13, anchor="end",
                             fill=MUTED))
         tick += step
     for threshold in trend.thresholds:  # labelled right of the plot, clear of the points
         y = y_of(threshold.value)
-        shapes.append(_line(left, y, right, y, stroke=INK, width=1.5, dash="6 4"))
-        shapes.append(_text(right + 8, y + 5, f"{'/'.join(threshold.criteria)} "
+        shapes.append(_PEN.line(left, y, right, y, stroke=INK, width=1.5, dash="6 4"))
+        shapes.append(_PEN.text(right + 8, y + 5, f"{'/'.join(threshold.criteria)} "
                                               f"{threshold.text}", size=13))
     segment: list[tuple[float, float]] = []
     for point in trend.points:
         if point.value is None:
             if len(segment) > 1:
-                shapes.append(_polyline(segment, stroke=LINE))
+                shapes.append(_PEN.polyline(segment, stroke=LINE))
             segment = []
             continue
         segment.append((x_of(point.day), y_of(point.value)))
     if len(segment) > 1:
-        shapes.append(_polyline(segment, stroke=LINE))
+        shapes.append(_PEN.polyline(segment, stroke=LINE))
     for point in trend.points:
         x = x_of(point.day)
-        shapes.append(_text(x, bottom + 22, f"day {point.day}", size=13, anchor="middle",
+        shapes.append(_PEN.text(x, bottom + 22, f"day {point.day}", size=13, anchor="middle",
                             fill=MUTED))
         if point.value is None:
-            shapes.append(_text(x, bottom - 6, "?", size=14, anchor="middle", fill=MUTED))
+            shapes.append(_PEN.text(x, bottom - 6, "?", size=14, anchor="middle", fill=MUTED))
             continue
         y = y_of(point.value)
         colour = FAIL if point.symbol == "✗" else PASS
-        shapes.append(_circle(x, y, colour, filled=True))
+        shapes.append(_PEN.marker("circle", x, y, stroke=colour))
         above = y - 11 > top or y + 22 > bottom
-        shapes.append(_text(x, y - 11 if above else y + 22, f"{point.value_text} {point.symbol}",
-                            size=13, anchor="middle", bold=True))
+        shapes.append(_PEN.text(x, y - 11 if above else y + 22,
+                                f"{point.value_text} {point.symbol}", size=13, anchor="middle",
+                                bold=True))
     direction = "higher is better" if trend.higher_is_better else "lower is better"
     description = f"{trend.label} ({direction}): " + "; ".join(
         f"{p.date} (day {p.day}) {p.value_text} {p.word}" for p in trend.points) + \

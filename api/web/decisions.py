@@ -31,12 +31,14 @@ from starlette.responses import Response
 
 from api.deps import EvaluatorDep, ReportsDep, StoreDep
 from api.schemas import SignoffIn, parse_body
+from api.scope import scoped_decision
 from api.store import Store
 from api.store.records import StoredDecision
+from api.store.signoffs import signoff_problems
 from api.web import view
 from api.web.access import PageAccess, PageForm, PostedForm, WebCaller
 from api.web.rendering import SECURITY_HEADERS, redirect, render
-from engine.decision import read_decision
+from engine.decision import Decision, read_decision
 from rules.errors import Conflict, InvalidInput, NotFound, Problem
 from rules.protocol import Protocol
 
@@ -59,18 +61,27 @@ class SignoffStatus:
     reason: str | None
     badge: view.Badge
     css: str
-    """``ok`` (cleared to sprint), ``no`` (not), ``wait`` (not signed): colour only."""
+    """``ok`` (cleared to sprint), ``no`` (not), ``pending`` (not signed yet), ``superseded``
+    (never to be signed): colour and outline only."""
 
 
-def signoff_status(stored: StoredDecision, protocol: Protocol) -> SignoffStatus:
-    """The status in force: the sign-off, or none yet (the recommendation is not in force)."""
+def signoff_status(stored: StoredDecision, protocol: Protocol,
+                   superseded_by: str | None = None) -> SignoffStatus:
+    """This decision's sign-off: done, or none yet (then the recommendation is not in force),
+    or never (a correction superseded it; ``superseded_by`` is the correction's decision)."""
     signoff = stored.signoff
-    badge = view.signoff_badge(signoff, protocol)
+    badge = view.signoff_badge(signoff, protocol, superseded=stored.superseded_by is not None)
     if signoff is None:
+        if stored.superseded_by is not None:
+            return SignoffStatus(False, False, None,
+                                 "Superseded by a correction before it was signed: this "
+                                 "recommendation can never be signed and was never in force.",
+                                 None, None, None, badge, "superseded")
         return SignoffStatus(False, False, None,
-                             "The recommendation below is the rules'. It is not in force until "
+                             "This recommendation is the rules'. It is not in force until "
                              "a clinician accepts it, or overrides it with a reason.",
-                             None, None, None, badge, "wait")
+                             None, None, None,
+                             view.pending_badge(protocol, stored.summary.phase.id), "pending")
     sprint, play = view.clearance_of(protocol, signoff.signed_phase)
     if signoff.action == "accept":
         headline = (f"Accepted by {signoff.clinician} on {signoff.signed_at[:10]}: signed phase "
@@ -104,6 +115,10 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
             decision, decided_by or protocol,
             at_phase=protocol.phase_by_id[stored.signoff.signed_phase].number)
     rulebase = [item for item in shown.rulebase if item.label != "Record SHA-256"]
+    episode = store.list_assessments(stored.injury_id)
+    decision_of = {entry.id: entry.decision.id for entry in episode}
+    superseded_by = decision_of.get(stored.superseded_by or "")
+    episode_status = view.in_force(episode, protocol)
     may_sign = (caller.may("decision.signoff") and stored.signoff is None
                 and stored.superseded_by is None)
     return render(
@@ -118,7 +133,8 @@ def _decision_page(request: Request, caller: WebCaller, store: Store, protocol: 
                  if row.id in decision.carried_forward],
         screens=view.missing_screens(decision, protocol),
         signed_activities=signed_activities,
-        signoff=signoff_status(stored, protocol),
+        signoff=signoff_status(stored, protocol, superseded_by),
+        superseded_by=superseded_by, episode=episode_status,
         steps=view.explanation_steps(decision.explanation, decided_by),
         may_sign=may_sign, may_report=caller.may("report.read"),
         may_correct=caller.may("assessment.create") and stored.superseded_by is None,
@@ -152,40 +168,163 @@ def find_decision(request: Request,
 def decision_page(request: Request, decision_id: str,
                   caller: Annotated[WebCaller, Depends(PageAccess("decision.read"))],
                   store: StoreDep, evaluator: EvaluatorDep) -> Response:
-    return _decision_page(request, caller, store, evaluator.protocol, decision_id)
+    stored = scoped_decision(store, caller.principal, decision_id)  # insurers: signed only
+    page = _decision_page(request, caller, store, evaluator.protocol, decision_id)
+    store.record_read(caller.principal, action="decision.read", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="page")
+    return page
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """A red flag, hold or caution the clinician acknowledges before the sign-off counts."""
+
+    id: str
+    kind: str
+    symbol: str
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The second step of a sign-off: what will be signed, and what must be acknowledged."""
+
+    action: str
+    phase_id: str
+    phase: str
+    recommended: str
+    reason: str | None
+    items: tuple[Acknowledgement, ...]
+    above: bool
+    """An override above the recommendation: it needs an explicit second confirmation."""
+    clears: tuple[str, ...]
+    """What an override above clears, in words (clearances, activities, caps set aside)."""
+    statement: str
+    """The sentence the clinician confirms for an override above."""
+
+
+def confirmation(decision: Decision, protocol: Protocol, action: str, phase_id: str,
+                 reason: str | None) -> Confirmation:
+    """What the confirmation step lists for signing ``phase_id`` (section 8: the decision's
+    red flags, holds and cautions, in that order; for an override above the recommendation,
+    the clearances it grants, the activities it allows and the caps it sets aside)."""
+    items: list[Acknowledgement] = []
+    seen: set[str] = set()
+    for kind, symbol, group in (("Red flag", "!", decision.red_flags),
+                                ("Hold", "■", decision.holds),
+                                ("Caution", "⚠", decision.cautions)):
+        for item in group:
+            if item.id not in seen:
+                seen.add(item.id)
+                items.append(Acknowledgement(item.id, kind, symbol, item.name, item.message))
+    signed = protocol.phase_by_id[phase_id].number
+    recommended = decision.phase.number
+    clears: list[str] = []
+    above = action == "override" and signed > recommended
+    if above:
+        was = protocol.clearance(recommended)
+        now = protocol.clearance(signed)
+        for what, before, after in (("sprint", was[0], now[0]), ("play", was[1], now[1])):
+            if after and not before:
+                clears.append(f"clears the athlete to {what}")
+        allowed = [protocol.activity_by_id[a].name if a in protocol.activity_by_id else a
+                   for a in decision.restricted_activities
+                   if a in protocol.activity_by_id and protocol.phase_by_id[
+                       protocol.activity_by_id[a].from_phase].number <= signed]
+        if allowed:
+            clears.append("allows " + ", ".join(allowed))
+        for held in decision.held_by:
+            cap = protocol.phase_by_id.get(held.cap)
+            if cap is not None and cap.number < signed:
+                clears.append(f"sets aside {held.id} ({held.kind.replace('_', ' ')}, caps the "
+                              f"phase at {view.short_phase(protocol, held.cap)})")
+        for flag in decision.red_flags:
+            if flag.cap.number < signed and flag.id not in {h.id for h in decision.held_by}:
+                clears.append(f"sets aside red flag {flag.id} (caps the phase at "
+                              f"{view.short_phase(protocol, flag.cap.id)})")
+    label = view.phase_label(protocol, phase_id)
+    statement = (f"I sign {label}, above the recommended "
+                 f"{view.phase_label(protocol, decision.phase.id)}: this "
+                 + ("; ".join(clears) if clears else "raises the phase") + ".")
+    return Confirmation(action=action, phase_id=phase_id, phase=label,
+                        recommended=view.phase_label(protocol, decision.phase.id),
+                        reason=reason, items=tuple(items), above=above, clears=tuple(clears),
+                        statement=statement)
+
+
+def _confirm_page(request: Request, caller: WebCaller, store: Store, protocol: Protocol,
+                  decision_id: str, confirm: Confirmation, *, status: int = 200,
+                  problems: Sequence[str] = ()) -> Response:
+    stored = store.get_decision(decision_id)
+    decision = read_decision(stored.decision_json)
+    return render(request, "signoff_confirm.html", caller, status=status,
+                  title=f"Confirm the sign-off · {decision.athlete.name or decision.athlete.id}",
+                  stored=stored, decision=decision, confirm=confirm, problems=problems)
 
 
 @router.post("/decisions/{decision_id}/signoff")
 def sign_off(request: Request, decision_id: str,
              posted: Annotated[PostedForm, Depends(PageForm("decision.signoff"))],
-             store: StoreDep, evaluator: EvaluatorDep) -> Response:
-    """Accept, or override with a phase and a reason; refused input shows the page again."""
+             store: StoreDep, evaluator: EvaluatorDep, reports: ReportsDep) -> Response:
+    """Two steps. The first (accept, or override with a phase and a reason) is checked and
+    answered with the confirmation step, which lists the red flags, holds and cautions to
+    acknowledge (and, for an override above the recommendation, what it clears, to confirm
+    by name). The second (``step=confirm``) signs, recording what was acknowledged, and
+    issues the report when the service signs reports; refused input shows the page again."""
+    protocol = evaluator.protocol
     entered = {name: posted.get(name) or "" for name in SIGNOFF_FIELDS}
     body = {name: value for name, value in entered.items() if value.strip()}
-    store.get_decision(decision_id)  # 404 before anything else
+    stored = store.get_decision(decision_id)  # 404 before anything else
     try:
         new = parse_body(SignoffIn, json.dumps(body).encode("utf-8"), "sign-off")
+        problems = signoff_problems(stored.summary.phase.id, new.action, new.phase, new.reason)
+        if problems:
+            raise InvalidInput("the sign-off is not valid", problems)
+        if stored.signoff is not None or stored.superseded_by is not None:
+            # the store says why, in its words
+            store.sign_off(posted.caller.principal, decision_id, action=new.action,
+                           phase=new.phase, reason=new.reason)
+        decision = read_decision(stored.decision_json)
+        confirm = confirmation(decision, protocol, new.action,
+                               new.phase or stored.summary.phase.id, new.reason)
+        if posted.get("step") != "confirm":
+            return _confirm_page(request, posted.caller, store, protocol, decision_id, confirm)
+        ticked = [value for key, value in posted.fields if key == "acknowledged"]
+        missing = [item for item in confirm.items if item.id not in ticked]
+        refused = [f"{item.kind} {item.id} · {item.name}: tick it to acknowledge it"
+                   for item in missing]
+        if confirm.above and posted.get("confirm_above") != confirm.phase_id:
+            refused.append(f"An override above the recommendation needs its own confirmation: "
+                           f"tick \"{confirm.statement}\"")
+        if refused:
+            return _confirm_page(request, posted.caller, store, protocol, decision_id, confirm,
+                                 status=422, problems=refused)
         store.sign_off(posted.caller.principal, decision_id, action=new.action, phase=new.phase,
-                       reason=new.reason)
+                       reason=new.reason, acknowledged=[item.id for item in confirm.items])
     except InvalidInput as exc:
         errors: dict[str, list[str]] = {}
         for problem in exc.problems:
             errors.setdefault(problem.field, []).append(problem.message)
-        return _decision_page(request, posted.caller, store, evaluator.protocol, decision_id,
+        return _decision_page(request, posted.caller, store, protocol, decision_id,
                               status=422, entered=entered, errors=errors,
                               form_problems=exc.problems)
     except Conflict as exc:
-        return _decision_page(request, posted.caller, store, evaluator.protocol, decision_id,
+        return _decision_page(request, posted.caller, store, protocol, decision_id,
                               status=409, entered=entered, conflict=str(exc))
-    return redirect(f"/decisions/{decision_id}#signoff")
+    reports.after_signoff(store, posted.caller.principal, decision_id)  # never fails
+    return redirect(f"/decisions/{decision_id}#signoff-status")
 
 
 @router.get("/decisions/{decision_id}/report.pdf")
 def report(decision_id: str,
            caller: Annotated[WebCaller, Depends(PageAccess("report.read"))],
            store: StoreDep, reports: ReportsDep) -> Response:
-    """The signed report, as a file to keep (made on the first request after the sign-off)."""
-    kept = reports.report(store, caller.principal, decision_id)
+    """The signed report, as a file to keep (as issued; a download creates nothing)."""
+    stored = scoped_decision(store, caller.principal, decision_id)  # insurers: signed only
+    kept = reports.read(store, stored.id)
+    store.record_read(caller.principal, action="report.read", decision_id=stored.id,
+                      athlete_id=stored.athlete_id, via="page")
     return Response(content=kept.pdf, media_type="application/pdf", headers={
         **SECURITY_HEADERS, "X-Report-SHA256": kept.info.sha256,
         "Content-Disposition": f'attachment; filename="sprintclear-{decision_id}.pdf"'})

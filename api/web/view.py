@@ -20,13 +20,14 @@ Every status is a symbol and a word (``✓ CLEARED``, ``✗ NOT CLEARED``,
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import Protocol as TypingProtocol
 
-from api.store.records import AssessmentEntry, Athlete, Injury, Signoff, Timeline
+from api.store.records import AssessmentEntry, Injury, Signoff
+from api.store.squad import BoardInjury
 from engine.decision import Decision, TraceStep, read_decision
 from rules.dictionary import FIELDS_BY_PATH
 from rules.protocol import Protocol
@@ -35,15 +36,16 @@ __all__ = [
     "Badge",
     "EntryStatus",
     "HeldStep",
+    "InForce",
     "ScreenMissing",
-    "SquadRow",
     "clearance_of",
     "entry_status",
     "explanation_steps",
     "held_steps",
+    "in_force",
     "missing_screens",
+    "pending_badge",
     "phase_label",
-    "squad_row",
     "standing_red_flags",
 ]
 
@@ -87,50 +89,190 @@ def short_phase(protocol: Protocol, phase_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class EntryStatus:
-    """What a squad row or timeline line says about one stored decision."""
+    """What a timeline line or a log row says about one stored decision.
 
-    phase: str
-    """The phase in force: the signed one, or the recommendation while unsigned."""
+    ``state`` is ``signed`` (a clinician accepted or overrode it: ``phase`` and the
+    clearance badges are the signed phase's), ``pending`` (a recommendation awaiting
+    sign-off: no phase in force, no clearance badge, only :attr:`pending`) or
+    ``superseded`` (a correction replaced the assessment: it can never be signed)."""
+
+    state: str
+    phase: str | None
+    """The signed phase, ``3 · run``; ``None`` unless signed."""
     qualifier: str
     """Whose phase it is: ``signed off (accepted)``, ``overridden …``, ``recommended …``."""
-    sprint: Badge
-    play: Badge
+    sprint: Badge | None
+    play: Badge | None
     signoff: Badge
     recommended: str
     lowered: str | None
     """``criteria allowed 4 · sprint`` when safety rules lowered the phase."""
+    pending: Badge | None = None
+    """The recommendation awaiting sign-off (never a clearance)."""
+    superseded_by: str | None = None
+    """The decision id of the correction that replaced this one (for a link)."""
 
 
-def signoff_badge(signoff: Signoff | None, protocol: Protocol) -> Badge:
+def pending_badge(protocol: Protocol, phase_id: str) -> Badge:
+    """A recommendation awaiting sign-off: a hollow diamond, the word PENDING and a dashed
+    outline (the ``pending`` class), never the filled ✓ of a clearance."""
+    return Badge("◇", f"PENDING: recommends {short_phase(protocol, phase_id)}, awaiting "
+                      f"sign-off", "pending")
+
+
+def superseded_badge(superseded_by: str | None) -> Badge:
+    return Badge("⟲", "superseded by a correction: never to be signed", "superseded")
+
+
+def signoff_badge(signoff: Signoff | None, protocol: Protocol,
+                  superseded: bool = False) -> Badge:
     if signoff is None:
-        return Badge("…", "awaiting sign-off", "wait")
+        if superseded:
+            return superseded_badge(None)
+        return Badge("◇", "awaiting sign-off", "pending")
     if signoff.action == "accept":
         return Badge("✓", f"accepted by {signoff.clinician}", "ok")
     return Badge("⚠", f"overridden to {short_phase(protocol, signoff.signed_phase)} by "
                       f"{signoff.clinician}", "warn")
 
 
-def entry_status(entry: AssessmentEntry, protocol: Protocol) -> EntryStatus:
-    """The decision's status as the squad and the timeline show it."""
+def entry_status(entry: AssessmentEntry, protocol: Protocol,
+                 decision_of: Mapping[str, str] | None = None) -> EntryStatus:
+    """The decision's status as the timeline and the log show it.
+
+    ``decision_of`` maps assessment ids to their decision ids, to link a superseded
+    decision to the correction's."""
     decision, signoff = entry.decision, entry.signoff
     recommended = short_phase(protocol, decision.phase.id)
     lowered = None
     if decision.criteria_phase.number != decision.phase.number:
         lowered = f"criteria allowed {short_phase(protocol, decision.criteria_phase.id)}"
+    later = None
+    if entry.superseded_by is not None:
+        later = (decision_of or {}).get(entry.superseded_by)
     if signoff is None:
-        phase, qualifier = decision.phase.id, "recommended; not signed off yet"
-        sprint, play = decision.cleared_to_sprint, decision.cleared_to_play
-    elif signoff.action == "accept":
-        phase, qualifier = signoff.signed_phase, "signed off: recommendation accepted"
-        sprint, play = decision.cleared_to_sprint, decision.cleared_to_play
+        if entry.superseded_by is not None:
+            return EntryStatus(
+                state="superseded", phase=None,
+                qualifier=f"recommended {recommended}; superseded by a correction before "
+                          f"sign-off", sprint=None, play=None,
+                signoff=signoff_badge(None, protocol, superseded=True),
+                recommended=recommended, lowered=lowered, superseded_by=later)
+        return EntryStatus(
+            state="pending", phase=None,
+            qualifier=f"recommended {recommended}; not in force until signed off",
+            sprint=None, play=None, signoff=signoff_badge(None, protocol),
+            recommended=recommended, lowered=lowered,
+            pending=pending_badge(protocol, decision.phase.id))
+    sprint, play = clearance_of(protocol, signoff.signed_phase)
+    if signoff.action == "accept":
+        qualifier = "signed off: recommendation accepted"
     else:
-        phase = signoff.signed_phase
         qualifier = f"signed off: overridden (recommended {recommended})"
-        sprint, play = clearance_of(protocol, signoff.signed_phase)
-    return EntryStatus(phase=short_phase(protocol, phase), qualifier=qualifier,
+    if entry.superseded_by is not None:
+        return EntryStatus(state="superseded", phase=short_phase(protocol, signoff.signed_phase),
+                           qualifier=f"{qualifier}; superseded by a correction: no longer in "
+                                     f"force", sprint=None, play=None,
+                           signoff=signoff_badge(signoff, protocol), recommended=recommended,
+                           lowered=lowered, superseded_by=later)
+    return EntryStatus(state="signed",
+                       phase=short_phase(protocol, signoff.signed_phase), qualifier=qualifier,
                        sprint=cleared_badge(sprint, "sprint"), play=cleared_badge(play, "play"),
                        signoff=signoff_badge(signoff, protocol), recommended=recommended,
-                       lowered=lowered)
+                       lowered=lowered, superseded_by=later)
+
+
+# ---- the phase in force: the last signed phase of an injury episode ---------------
+
+
+class SignedOff(TypingProtocol):
+    """What the status in force reads of a sign-off (a ``Signoff``, or the squad board's)."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def clinician(self) -> str: ...
+    @property
+    def signed_phase(self) -> str: ...
+
+
+class _Phase(TypingProtocol):
+    @property
+    def id(self) -> str: ...
+
+
+class _Decided(TypingProtocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def phase(self) -> _Phase: ...
+
+
+class EpisodeEntry(TypingProtocol):
+    """What the status in force reads of an entry (an ``AssessmentEntry``, or the squad
+    board's lighter ``api.store.squad.BoardEntry``)."""
+
+    @property
+    def assessment_date(self) -> str: ...
+    @property
+    def superseded_by(self) -> str | None: ...
+    @property
+    def decision(self) -> _Decided: ...
+    @property
+    def signoff(self) -> SignedOff | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InForce:
+    """The status in force for an injury episode: its last signed phase, and the
+    recommendation awaiting sign-off after it, if any (style rule 13)."""
+
+    phase: str | None
+    """``3 · run``: the phase of the latest sign-off of a current (not corrected)
+    assessment; ``None`` when nothing is signed (then nothing is cleared)."""
+    label: str
+    """``Signed phase 3 · run`` or ``No phase signed yet``."""
+    phase_number: int | None
+    sprint: Badge
+    play: Badge
+    signed: SignedOff | None
+    signed_decision: str | None
+    signed_date: str | None
+    """The assessment date of the signed decision."""
+    pending: Badge | None
+    pending_decision: str | None
+    pending_date: str | None
+
+
+def in_force(entries: Sequence[EpisodeEntry], protocol: Protocol) -> InForce:
+    """The phase in force from an episode's entries (in assessment-date order).
+
+    A sign-off of an assessment that a correction superseded no longer stands: its
+    correction needs its own. A recommendation is pending when it is the latest
+    current entry and unsigned."""
+    current = [e for e in entries if e.superseded_by is None]
+    signed = [e for e in current if e.signoff is not None]
+    last = signed[-1] if signed else None
+    pending_entry = current[-1] if current and current[-1].signoff is None else None
+    if last is not None and last.signoff is not None:
+        phase_id = last.signoff.signed_phase
+        sprint, play = clearance_of(protocol, phase_id)
+        phase: str | None = short_phase(protocol, phase_id)
+        label = f"Signed phase {phase}"
+        number: int | None = protocol.phase_by_id[phase_id].number
+    else:
+        sprint = play = False
+        phase, label, number = None, "No phase signed yet", None
+    return InForce(
+        phase=phase, label=label, phase_number=number,
+        sprint=cleared_badge(sprint, "sprint"), play=cleared_badge(play, "play"),
+        signed=last.signoff if last else None,
+        signed_decision=last.decision.id if last else None,
+        signed_date=last.assessment_date if last else None,
+        pending=pending_badge(protocol, pending_entry.decision.phase.id) if pending_entry
+        else None,
+        pending_decision=pending_entry.decision.id if pending_entry else None,
+        pending_date=pending_entry.assessment_date if pending_entry else None)
 
 
 def flag_names(ids: Sequence[str], protocol: Protocol) -> list[str]:
@@ -215,46 +357,10 @@ def missing_screens(decision: Decision, protocol: Protocol) -> list[ScreenMissin
 # ---- the squad ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SquadRow:
-    athlete: Athlete
-    injury: Injury | None
-    injury_text: str
-    days_since_injury: int | None
-    last_assessed: str | None
-    decision_id: str | None
-    status: EntryStatus | None
-    red_flags: tuple[str, ...]
-    cautions: tuple[str, ...]
-
-
-def current_entry(timeline: Timeline) -> tuple[Injury | None, AssessmentEntry | None]:
-    """The latest injury episode and its latest assessment that no correction superseded."""
-    if not timeline.injuries:
-        return None, None
-    latest = timeline.injuries[-1]
-    current = [entry for entry in latest.assessments if entry.superseded_by is None]
-    return latest.injury, (current[-1] if current else None)
-
-
-def injury_text(injury: Injury) -> str:
+def injury_text(injury: Injury | BoardInjury) -> str:
     muscle = (injury.muscle or "").replace("_", " ")
     grade = f"BAMIC {injury.bamic_grade}" if injury.bamic_grade else "grade not given"
     return " · ".join(x for x in (f"{injury.side} {injury.region}", muscle, grade) if x)
-
-
-def squad_row(timeline: Timeline, today: dt.date, protocol: Protocol) -> SquadRow:
-    injury, entry = current_entry(timeline)
-    days = None if injury is None else (today - dt.date.fromisoformat(injury.date)).days
-    return SquadRow(
-        athlete=timeline.athlete, injury=injury,
-        injury_text=injury_text(injury) if injury else "",
-        days_since_injury=days,
-        last_assessed=entry.assessment_date if entry else None,
-        decision_id=entry.decision.id if entry else None,
-        status=entry_status(entry, protocol) if entry else None,
-        red_flags=tuple(flag_names(entry.decision.red_flags, protocol)) if entry else (),
-        cautions=tuple(flag_names(entry.decision.cautions, protocol)) if entry else ())
 
 
 # ---- the explanation --------------------------------------------------------------

@@ -23,23 +23,27 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from support import load_example as example
 
+from api.demo import sign_baseline
 from api.main import create_app
 from api.settings import Settings
 from api.store import Principal, Store
 from api.store.database import make_engine, migrate
+from engine import parse_assessment
 
 OPERATOR = Principal(key_id=None, name="test operator", role="operator")
 ROLES = ("clinician", "auditor", "insurer", "admin")
 SESSION_SECRET = "test session secret: not for any real service"
 """The web pages' session secret in tests (so none is written in the home directory)."""
 _TABLES = ("reports", "signoffs", "decisions", "assessments", "injuries", "athletes",
-           "api_keys", "audit_entries")
+           "api_keys", "audit_entries", "access_log")
 
 
 class TickingClock:
-    """A clock that moves one second forward at every reading: times are distinct and known."""
+    """A clock that moves one second forward at every reading: times are distinct and known.
 
-    def __init__(self, start: dt.datetime = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)) -> None:
+    It starts after every example's dates: the service refuses dates after today."""
+
+    def __init__(self, start: dt.datetime = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)) -> None:
         self._now = start
         self._lock = threading.Lock()
 
@@ -125,10 +129,28 @@ class Service:
         return body
 
     def assess(self, injury_id: str, document: dict[str, Any], *,
-               supersedes: str | None = None) -> Any:
+               supersedes: str | None = None, arrange_previous: bool = True) -> Any:
+        """POST the document; first, unless told not to, give the store the signed phase
+        its ``previous`` names (:meth:`sign_previous`), as the service now requires."""
+        if arrange_previous:
+            self.sign_previous(injury_id, document, supersedes=supersedes)
         params = {"supersedes": supersedes} if supersedes else None
         return self.client.post(f"/v1/injuries/{injury_id}/assessments", json=document,
                                 params=params, headers=self.as_("clinician"))
+
+    def sign_previous(self, injury_id: str, document: dict[str, Any], *,
+                      supersedes: str | None = None) -> bool:
+        """When the document's ``previous`` is not the signed phase on record, store and
+        sign the visit it names (its measures dated ``previous.date``; ``api.demo``)."""
+        previous = document.get("previous")
+        if not previous or self.store.signed_previous(
+                injury_id, document["assessment"]["date"], supersedes=supersedes) == previous:
+            return False
+        app: Any = self.client.app
+        clinician = self.store.authenticate(self.keys["clinician"])
+        sign_baseline(self.store, app.state.evaluator, clinician, injury_id,
+                      parse_assessment(document), previous)
+        return True
 
     def stored_decision(self, name: str = "hamstring-winger-cleared-to-sprint"
                         ) -> dict[str, Any]:

@@ -20,6 +20,10 @@ WINGER = "hamstring-winger-cleared-to-sprint"
 OPERATOR = Principal(key_id=None, name="test operator", role="operator")
 
 
+def service_count(store: Store) -> int:
+    return store.count("assessments")
+
+
 def _clinician(store: Store) -> Principal:
     return store.authenticate(store.create_key(OPERATOR, role="clinician", name="demo").key)
 
@@ -28,7 +32,8 @@ def test_each_earlier_visit_is_signed_at_the_phase_the_next_started_from(store: 
     """Every episode: the sign-offs of its earlier visits are the next visits' previous.phase."""
     examples = read_examples()
     squad = load_demo(store, evaluator_for(), _clinician(store), examples)
-    assert squad.assessments == len(examples)
+    # every example, and the signed visit each first visit's previous names
+    assert squad.assessments == service_count(store) > len(examples)
     checked = 0
     for athlete in store.list_athletes():
         for episode in store.timeline(athlete.id).injuries:
@@ -47,9 +52,15 @@ def test_a_visit_signed_other_than_recommended_is_an_override_with_a_reason(
     first = parse_assessment(load_example(FOOTBALLER))
     later = parse_assessment(varied(load_example(WINGER), {"previous.phase": "load"}))
     load_demo(store, evaluator_for(), _clinician(store), [first, later])
-    visits = store.timeline("FC-23").injuries[0].assessments
+    baseline, *visits = store.timeline("FC-23").injuries[0].assessments
+    # the footballer's previous (load, 2026-02-24) names a visit: the demo stores it, signed
+    assert baseline.assessment_date == "2026-02-24"
+    assert baseline.signoff is not None and baseline.signoff.signed_phase == "load"
     signoff = visits[0].signoff
     assert visits[0].decision.phase.id == "run"
     assert signoff is not None and signoff.action == "override"
     assert signoff.signed_phase == "load" and signoff.reason
     assert visits[1].signoff is None  # the latest awaits its clinician
+    # the later visit starts from the demo's sign-off of the earlier one (section 2.1)
+    later_document = store.get_assessment(visits[1].id).document
+    assert later_document["previous"] == {"phase": "load", "date": "2026-03-03"}

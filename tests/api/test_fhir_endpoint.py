@@ -37,13 +37,15 @@ def test_a_clinician_reads_the_bundle_of_an_unsigned_decision(service: Service) 
     assert undeclared(bundle) == []
 
 
-@pytest.mark.parametrize(("role", "status"), [("insurer", 403), ("auditor", 200),
+@pytest.mark.parametrize(("role", "status"), [("insurer", 404), ("auditor", 200),
                                               ("admin", 403), (None, 401)])
 def test_who_reads_an_unsigned_decision(service: Service, role: str | None,
                                         status: int) -> None:
-    """An insurer reads signed decisions only; an admin nothing clinical; no key: 401."""
+    """An insurer reads signed decisions only (an unsigned one is not found, as on every
+    decision route); an admin nothing clinical; no key: 401. A refused read is not logged."""
     stored = service.stored_decision()
     assert _bundle(service, stored["id"], role).status_code == status
+    assert service.store.access_log().entries == [] or status == 200
 
 
 def test_an_insurer_reads_a_signed_decision_without_the_name(service: Service) -> None:
@@ -57,6 +59,8 @@ def test_an_insurer_reads_a_signed_decision_without_the_name(service: Service) -
     provenance = entries(bundle, "Provenance")[0]
     assert provenance["agent"][0]["who"]["display"] == "test clinician"
     assert provenance["activity"]["coding"][0]["code"] == "signoff.accept"
+    read = service.store.access_log().entries[-1]
+    assert (read.action, read.actor["role"]) == ("decision.fhir", "insurer")
 
 
 def test_an_unknown_decision_is_404(service: Service) -> None:

@@ -107,36 +107,8 @@ def test_compare_names_added_and_removed_red_flags() -> None:
 
 # ---- the signed phase, chunks ------------------------------------------------------------
 
-from api.replay import ChunkResult, replay_chunks, signed_previous  # noqa: E402
-from api.store.replay_reads import SignedVisit, archive_chunks  # noqa: E402
-
-
-def _visit(assessment_id: str, date: str, phase: str, at: str,
-           superseded_at: str | None = None) -> SignedVisit:
-    return SignedVisit("inj-1", assessment_id, date, at, phase, at, superseded_at)
-
-
-def test_signed_previous_is_the_latest_earlier_sign_off_known_when_stored() -> None:
-    """The latest earlier signed visit counts (same day included when stored before); a
-    visit dated after the assessment, one stored or signed after it was stored, one
-    superseded by then, and the one a correction corrects do not."""
-    visits = [_visit("a1", "2026-03-01", "protect", "2026-03-01T10:00:00Z"),
-              _visit("a2", "2026-03-06", "load", "2026-03-06T10:00:00Z"),
-              _visit("a3", "2026-03-10", "run", "2026-03-10T10:00:00Z"),
-              _visit("a4", "2026-03-20", "sprint", "2026-03-20T10:00:00Z")]
-    assert signed_previous(visits, "2026-03-10", as_of="2026-03-10T12:00:00Z") == {
-        "phase": "run", "date": "2026-03-10"}
-    assert signed_previous(visits, "2026-03-10", as_of="2026-03-10T12:00:00Z",
-                           excluding="a3") == {"phase": "load", "date": "2026-03-06"}
-    assert signed_previous(visits, "2026-03-10", as_of="2026-03-10T09:00:00Z") == {
-        "phase": "load", "date": "2026-03-06"}
-    assert signed_previous(visits, "2026-02-28", as_of="2026-03-30T00:00:00Z") is None
-    corrected = [*visits[:2], _visit("a3", "2026-03-10", "run", "2026-03-10T10:00:00Z",
-                                     superseded_at="2026-03-10T11:00:00Z")]
-    assert signed_previous(corrected, "2026-03-10", as_of="2026-03-10T12:00:00Z") == {
-        "phase": "load", "date": "2026-03-06"}
-    assert signed_previous(corrected, "2026-03-10", as_of="2026-03-10T10:30:00Z") == {
-        "phase": "run", "date": "2026-03-10"}
+from api.replay import ChunkResult, replay_chunks  # noqa: E402
+from api.store.replay_reads import archive_chunks  # noqa: E402
 
 
 def _strip_previous_date(store: Store) -> None:
@@ -192,8 +164,11 @@ def test_a_stored_input_without_previous_date_takes_previous_from_the_sign_offs(
     from api.store.replay_reads import archived_decisions, signed_visits
     bounds = next(archive_chunks(store.database, 10))
     items = list(archived_decisions(store.database, bounds.after, bounds.last))
-    visits = signed_visits(store.database, {injury.id})
-    case = replay_one(items[1], evaluator, visits)
+    from api.signed_phase import SignedStep
+    steps = [SignedStep(v.assessment_id, v.assessment_date, v.stored_at, v.signed_phase,
+                        v.signed_at, v.superseded_at)
+             for v in signed_visits(store.database, {injury.id})]
+    case = replay_one(items[1], evaluator, steps)
     assert case.previous_supplied == (
         f"stored input had previous.phase {signed['phase']} without a date; from the store's "
         f"sign-offs: {signed['phase']} (assessment of {signed['date']})")

@@ -85,9 +85,11 @@ def test_a_replay_through_the_api_reports_progress_and_the_summary(service: Any)
     _wait(JobStore(store.database), started.json()["id"])
     body = service.client.get(location, headers=service.as_("auditor")).json()
     assert body["status"] == "done"
-    assert body["progress"] == {"decisions": 2, "replayed": 2, "chunks": 1, "chunks_done": 1}
     same = replay(store, evaluator_for())
-    assert body["result"]["replayed"] == same.replayed == 2
+    stored = store.count("decisions")
+    assert body["progress"] == {"decisions": stored, "replayed": stored, "chunks": 1,
+                                "chunks_done": 1}
+    assert body["result"]["replayed"] == same.replayed == stored
     assert body["result"]["would_change"] == len(same.changed) == 0
     assert store.count("audit_entries") == entries
     missing = service.client.get("/v1/replays/rpl-nothing", headers=service.as_("auditor"))
@@ -95,9 +97,12 @@ def test_a_replay_through_the_api_reports_progress_and_the_summary(service: Any)
 
 
 def test_a_bulk_report_issue_writes_each_missing_report_once(service: Any,
-                                                             report_signing: None) -> None:
-    """Of three stored decisions, two signed off: the job issues those two reports (one
-    audit entry each) and nothing else; started again, it issues none."""
+                                                             signing_settings: Any) -> None:
+    """Decisions signed off while the service had no signing key (so no report was issued
+    at sign-off): with the key, the job issues each missing report (one audit entry each)
+    and nothing else; started again, it issues none."""
+    from api.reporting import ReportService
+
     signed = [service.stored_decision(name)["id"] for name in (
         "hamstring-winger-cleared-to-sprint", "hamstring-symptom-flare-next-morning-pain")]
     service.stored_decision("hamstring-footballer-progressive-running-strength-deficit")
@@ -106,8 +111,13 @@ def test_a_bulk_report_issue_writes_each_missing_report_once(service: Any,
                                        json={"action": "accept"},
                                        headers=service.as_("clinician"))
         assert response.status_code == 201, response.text
+    app: Any = service.client.app
+    app.state.reports = ReportService.from_settings(signing_settings, service.store.now,
+                                                    app.state.evaluator.protocol)
     store, jobs = service.store, JobStore(service.store.database)
     entries = store.count("audit_entries")
+    missing = store.count("signoffs") - store.count("reports")
+    assert missing >= 2  # the two above, and the visits the examples start from
     assert service.client.post("/v1/reports/issues",
                                headers=service.as_("auditor")).status_code == 403
     results = []
@@ -119,9 +129,9 @@ def test_a_bulk_report_issue_writes_each_missing_report_once(service: Any,
                                   headers=service.as_("clinician")).json()
         assert body["status"] == "done", body
         results.append(body["result"])
-    assert results == [{"issued": 2, "failed": []}, {"issued": 0, "failed": []}]
-    assert store.count("reports") == 2
-    assert store.count("audit_entries") == entries + 2
+    assert results == [{"issued": missing, "failed": []}, {"issued": 0, "failed": []}]
+    assert store.count("reports") == store.count("signoffs")
+    assert store.count("audit_entries") == entries + missing
     assert store.verify_audit().intact
     for decision_id in signed:
         assert store.get_report(decision_id) is not None
@@ -145,7 +155,7 @@ def test_a_replay_nobody_works_on_is_resumed_when_read(service: Any) -> None:
     assert first.json()["status"] == "running"
     assert _wait(jobs, "rpl-orphan").status == "done"
     assert service.client.get("/v1/replays/rpl-orphan", headers=service.as_("auditor")
-                              ).json()["result"]["replayed"] == 1
+                              ).json()["result"]["replayed"] == store.count("decisions")
 
 
 def _redis_url() -> str:

@@ -1,4 +1,4 @@
-"""GET /v1/decisions/{id}/report.pdf: the signed report of a signed-off decision, made once."""
+"""The signed report of a signed-off decision: issued by the clinician, downloads only read."""
 
 from __future__ import annotations
 
@@ -26,19 +26,37 @@ def _signed_off(service: Service, body: dict[str, Any] | None = None) -> dict[st
                                    json=body or {"action": "accept"},
                                    headers=service.as_("clinician"))
     assert response.status_code == 201, response.text
+    stored["signoff_response"] = response.json()
     return stored
+
+
+def _without_signing(service: Service) -> Any:
+    """Make the service's report service one without a key; return the one it had."""
+    from api.reporting import ReportService
+
+    app: Any = service.client.app
+    had = app.state.reports
+    app.state.reports = ReportService(None, had.name, had.meaning, had.clock, had.protocol)
+    return had
 
 
 def test_signed_report_verifies_and_is_kept(service: Service, report_signing: None,
                                            demo_pki: Any) -> None:
-    """The PDF verifies against the clinic's CA, its hash is stored and audited, and a second
-    request (by an insurer) gets the very same bytes."""
+    """Issued at the sign-off, attributed to the clinician: the PDF verifies against the
+    clinic's CA, its hash is stored and audited, and downloads get the very same bytes."""
     from reports import verify_report
 
     stored = _signed_off(service)
+    issued = stored["signoff_response"]["report"]
+    assert issued is not None and stored["signoff_response"]["report_problem"] is None
+    entry = service.store.audit_entries(limit=1000)[-1]
+    assert entry.action == "report.create"
+    assert entry.actor["role"] == "clinician" and entry.actor["name"] == "test clinician"
+    entries = service.store.count("audit_entries")
     url = f"/v1/decisions/{stored['id']}/report.pdf"
     first = service.client.get(url, headers=service.as_("clinician"))
     assert first.status_code == 200
+    assert first.headers["x-report-sha256"] == issued["sha256"]
     assert first.headers["content-type"] == "application/pdf"
     digest = hashlib.sha256(first.content).hexdigest()
     assert first.headers["x-report-sha256"] == digest
@@ -55,10 +73,8 @@ def test_signed_report_verifies_and_is_kept(service: Service, report_signing: No
     again = service.client.get(url, headers=service.as_("insurer"))
     assert again.content == first.content
     assert service.store.count("reports") == 1
-    entry = service.store.audit_entries(limit=1000)[-1]
-    assert entry.action == "report.create"
+    assert service.store.count("audit_entries") == entries  # downloads write nothing
     assert entry.details["pdf_sha256"] == digest
-    assert entry.actor["role"] == "clinician"
     decision = service.client.get(f"/v1/decisions/{stored['id']}",
                                   headers=service.as_("insurer")).json()
     assert decision["report"]["sha256"] == digest
@@ -98,23 +114,83 @@ def test_the_served_report_prints_the_override_on_its_first_page(
     assert "Hesitant on the bend" in first_page
 
 
-def test_without_a_signing_key_the_report_is_503(service: Service) -> None:
-    """With no key configured the answer is 503 naming the settings; nothing is stored."""
+def test_without_a_signing_key_nothing_is_issued_and_issuing_is_503(service: Service) -> None:
+    """No key: the sign-off issues nothing, a download is 404 saying how to issue, issuing is
+    503 naming the settings; nothing is stored."""
     stored = _signed_off(service)
+    assert stored["signoff_response"]["report"] is None
+    assert stored["signoff_response"]["report_problem"] is None
     response = service.client.get(f"/v1/decisions/{stored['id']}/report.pdf",
                                   headers=service.as_("insurer"))
-    assert response.status_code == 503
-    assert "SPRINTCLEAR_SIGNING_P12" in problem(response)["detail"]
+    assert response.status_code == 404
+    assert f"POST /v1/decisions/{stored['id']}/report" in response.text
+    issue = service.client.post(f"/v1/decisions/{stored['id']}/report",
+                                headers=service.as_("clinician"))
+    assert issue.status_code == 503
+    assert "SPRINTCLEAR_SIGNING_P12" in issue.text
     assert service.store.count("reports") == 0
+
+
+def test_an_insurer_download_creates_no_report_and_no_entry(service: Service,
+                                                            report_signing: None) -> None:
+    """Signed off while the service could not sign: the insurer's download finds nothing and
+    writes nothing; unsigned decisions are 409; the clinician then issues it explicitly."""
+    had = _without_signing(service)
+    stored = _signed_off(service)
+    app: Any = service.client.app
+    app.state.reports = had  # the key is there now
+    before = (service.store.count("reports"), service.store.count("audit_entries"))
+    url = f"/v1/decisions/{stored['id']}/report.pdf"
+    for role in ("insurer", "auditor", "clinician"):
+        assert service.client.get(url, headers=service.as_(role)).status_code == 404, role
+    assert (service.store.count("reports"), service.store.count("audit_entries")) == before
+    assert service.store.count("access_log") == 0  # nothing was read
+    unsigned = service.stored_decision(FOOTBALLER.replace("footballer-progressive-running-"
+                                                          "strength-deficit", "conservative-"
+                                                          "profile-exercise-pain-above-limit"))
+    refused = service.client.get(f"/v1/decisions/{unsigned['id']}/report.pdf",
+                                 headers=service.as_("auditor"))
+    assert refused.status_code == 409 and "not been signed off" in refused.text
+    assert service.client.get(f"/v1/decisions/{unsigned['id']}/report.pdf",
+                              headers=service.as_("insurer")).status_code == 404  # scope
+    assert service.client.post(f"/v1/decisions/{stored['id']}/report",
+                               headers=service.as_("insurer")).status_code == 403
+    issued = service.client.post(f"/v1/decisions/{stored['id']}/report",
+                                 headers=service.as_("clinician"))
+    assert issued.status_code == 201, issued.text
+    entry = service.store.audit_entries(limit=1000)[-1]
+    assert entry.action == "report.create" and entry.actor["role"] == "clinician"
+    assert entry.details["pdf_sha256"] == issued.json()["sha256"]
+    download = service.client.get(url, headers=service.as_("insurer"))
+    assert download.status_code == 200
+    assert download.headers["x-report-sha256"] == issued.json()["sha256"]
+    again = service.client.post(f"/v1/decisions/{stored['id']}/report",
+                                headers=service.as_("clinician"))
+    assert again.status_code == 409 and "already has a report" in again.text
+
+
+def test_a_report_that_fails_at_signoff_leaves_the_signoff_answered(
+        service: Service, report_signing: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sign-off is committed first: a failing report is named in a 201, never a 500."""
+    app: Any = service.client.app
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("the renderer broke")
+
+    monkeypatch.setattr(app.state.reports, "issue", broken)
+    stored = _signed_off(service)
+    answered = stored["signoff_response"]
+    assert answered["report"] is None
+    assert "the renderer broke" in answered["report_problem"]
+    assert f"POST /v1/decisions/{stored['id']}/report" in answered["report_problem"]
+    assert service.store.count("signoffs") >= 1 and service.store.count("reports") == 0
 
 
 def test_an_edited_report_is_found_by_the_audit(service: Service, report_signing: None) -> None:
     """Changing the stored PDF bytes in the database breaks verification at that report."""
     from sqlalchemy import text
 
-    stored = _signed_off(service)
-    service.client.get(f"/v1/decisions/{stored['id']}/report.pdf",
-                       headers=service.as_("clinician"))
+    _signed_off(service)  # issues the report
     with service.store.database.engine.begin() as connection:
         if service.store.dialect == "postgresql":
             connection.execute(text("ALTER TABLE reports DISABLE TRIGGER USER"))

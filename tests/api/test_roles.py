@@ -42,10 +42,13 @@ ENDPOINTS: list[tuple[str, str, set[str], Any, int]] = [
     ("POST", "/v1/injuries/{injury}/assessments", {C}, "correction", 201),
     ("GET", "/v1/injuries/{injury}/assessments", {C, A}, None, 200),
     ("GET", "/v1/assessments/{assessment}", {C, A}, None, 200),
-    ("GET", "/v1/decisions/{decision}", {C, A, INS}, None, 200),
+    ("GET", "/v1/decisions/{signed}", {C, A, INS}, None, 200),  # insurers: signed only
     ("POST", "/v1/decisions/{decision}/signoff", {C}, {"action": "accept"}, 201),
     ("GET", "/v1/decisions/{signed}/report.pdf", {C, A, INS}, None, 200),
     ("GET", "/v1/decisions/{signed}/fhir", {C, A, INS}, None, 200),
+    # issued at the sign-off already (the service signs): issuing again is a conflict
+    ("POST", "/v1/decisions/{signed}/report", {C}, None, 409),
+    ("GET", "/v1/access-log", {A}, None, 200),
     ("GET", "/v1/audit/verify", {A}, None, 200),
     ("GET", "/v1/audit/entries", {A}, None, 200),
     ("POST", "/v1/replays", {A}, None, 202),

@@ -153,7 +153,7 @@ def test_store_and_decide_then_read_back(service: Service) -> None:
     assert decision["explanation"] == evaluated["explanation"]
     assert decision["evaluated_at"] == stored["decided_at"]
     assert decision["rulebase"]["version"] == stored["rulebase_version"]
-    read = service.client.get(f"/v1/decisions/{stored['id']}", headers=service.as_("insurer"))
+    read = service.client.get(f"/v1/decisions/{stored['id']}", headers=service.as_("auditor"))
     assert read.status_code == 200
     assert read.json() == stored
     assessment = service.client.get(f"/v1/assessments/{stored['assessment_id']}",
@@ -174,23 +174,25 @@ def test_stored_decision_keeps_the_exact_json(service: Service) -> None:
 
 
 def test_timeline_shows_phases_over_time(service: Service) -> None:
-    """Two visits of one injury, in date order, with phases, blocking criteria and sign-off."""
+    """Visits of one injury, in date order, with phases, blocking criteria and sign-offs."""
     service.athlete("FC-23")
     injury = service.injury("FC-23")
     first = service.assess(injury["id"], example(
         "hamstring-footballer-progressive-running-strength-deficit")).json()
-    service.assess(injury["id"], example(WINGER))
     service.client.post(f"/v1/decisions/{first['id']}/signoff", json={"action": "accept"},
                         headers=service.as_("clinician"))
+    later = {k: v for k, v in example(WINGER).items() if k != "previous"}  # the service's
+    assert service.assess(injury["id"], later).status_code == 201
     timeline = service.client.get("/v1/athletes/FC-23/timeline",
                                   headers=service.as_("auditor")).json()
+    # the first is the signed visit of 2026-02-24 the footballer's example starts from
     entries = timeline["injuries"][0]["assessments"]
-    assert [e["assessment_date"] for e in entries] == ["2026-03-03", "2026-03-17"]
-    assert [e["decision"]["phase"]["id"] for e in entries] == ["run", "sprint"]
-    assert entries[0]["decision"]["cautions"] == ["R8"]
-    assert entries[0]["signoff"]["action"] == "accept"
-    assert entries[1]["signoff"] is None
-    assert "C401" in entries[1]["decision"]["blocking"]
+    assert [e["assessment_date"] for e in entries] == ["2026-02-24", "2026-03-03", "2026-03-17"]
+    assert [e["decision"]["phase"]["id"] for e in entries[1:]] == ["run", "sprint"]
+    assert entries[1]["decision"]["cautions"] == ["R8"]
+    assert entries[1]["signoff"]["action"] == "accept"
+    assert entries[2]["signoff"] is None
+    assert "C401" in entries[2]["decision"]["blocking"]
 
 
 def test_correction_supersedes_and_keeps_the_original(service: Service) -> None:
@@ -206,7 +208,7 @@ def test_correction_supersedes_and_keeps_the_original(service: Service) -> None:
     assert original["decision"] == stored["decision"]
     entries = service.client.get(f"/v1/injuries/{stored['injury_id']}/assessments",
                                  headers=service.as_("clinician")).json()
-    assert [e["supersedes"] for e in entries] == [None, stored["assessment_id"]]
+    assert [e["supersedes"] for e in entries][-2:] == [None, stored["assessment_id"]]
 
 
 CONFLICTS = [
@@ -333,6 +335,7 @@ SIGNOFF_ERRORS = [
 def test_invalid_signoff_is_422(service: Service) -> None:
     """An override needs a phase other than the recommended one and a reason."""
     stored = service.stored_decision()
+    signed = service.store.count("signoffs")  # the signed visit the example starts from
     for body, field, rule in SIGNOFF_ERRORS:
         response = service.client.post(f"/v1/decisions/{stored['id']}/signoff", json=body,
                                        headers=service.as_("clinician"))
@@ -340,7 +343,7 @@ def test_invalid_signoff_is_422(service: Service) -> None:
         assert {"field": field, "rule": rule} in [
             {"field": f["field"], "rule": f["rule"]}
             for f in problem(response)["fields"]], body
-    assert service.store.count("signoffs") == 0
+    assert service.store.count("signoffs") == signed
 
 
 def test_override_keeps_the_recommendation(service: Service) -> None:
@@ -357,7 +360,9 @@ def test_override_keeps_the_recommendation(service: Service) -> None:
     read = service.client.get(f"/v1/decisions/{stored['id']}",
                               headers=service.as_("auditor")).json()
     assert read["decision"] == stored["decision"]
-    assert read["signoff"] == signoff
+    assert read["signoff"] == {k: v for k, v in signoff.items()
+                               if k not in ("report", "report_problem")}
+    assert signoff["report"] is None  # this service has no signing key
 
 
 def test_rules_catalogue_has_every_rule_with_thresholds_and_sources(service: Service) -> None:
@@ -387,6 +392,8 @@ def test_keys_created_over_http_work_and_revoke(service: Service) -> None:
     assert created.status_code == 201
     key = created.json()["key"]
     stored = service.stored_decision()
+    service.client.post(f"/v1/decisions/{stored['id']}/signoff", json={"action": "accept"},
+                        headers=service.as_("clinician"))  # insurers read signed decisions
     assert service.client.get(f"/v1/decisions/{stored['id']}",
                               headers={"X-API-Key": key}).status_code == 200
     listed = service.client.get("/v1/keys", headers=service.as_("admin")).json()

@@ -125,3 +125,21 @@ def test_installed_command_runs() -> None:
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "Phase" in result.stdout
+
+
+def test_jobs_give_the_same_output_in_the_same_order(tmp_path: Path) -> None:
+    """``--jobs 2`` (a process pool) prints the very bytes of ``--jobs 1``, invalid and
+    unreadable inputs in their places; the progress bar stays off a non-terminal stderr."""
+    for index, example in enumerate(sorted(EXAMPLES.glob("*.json"))):
+        (tmp_path / f"{index:02d}-{example.name}").write_text(example.read_text("utf-8"))
+    _write(tmp_path, "05-bad.json", varied(hamstring_play(), {"pain.rest": 11}))
+    _write(tmp_path, "07-broken.json", "{")
+    for flags in (["--json"], []):
+        one = _run("evaluate", *flags, "--jobs", "1", str(tmp_path))
+        two = _run("evaluate", *flags, "--jobs", "2", str(tmp_path))
+        assert one.exit_code == two.exit_code == 2
+        assert one.stdout == two.stdout
+        assert one.stderr == two.stderr
+    lines = _run("evaluate", "--json", "--jobs", "2", str(tmp_path)).stdout.splitlines()
+    assert len(lines) == len(list(EXAMPLES.glob("*.json"))) + 2
+    assert sum("error" in json.loads(line) for line in lines) == 2

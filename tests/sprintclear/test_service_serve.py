@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from database_support import BACKENDS, empty_database
-from support import REPO, example_files, load_example, varied
+from support import REMOVE, REPO, example_files, load_example, varied
 
 from api.store import Principal, Store
 
@@ -119,18 +119,20 @@ def test_a_served_clinic_day_over_http(served: dict[str, Any]) -> None:
         injury = client.post("/v1/athletes/FC-23/injuries", json={
             "region": "hamstring", "side": "right", "date": "2026-02-10"},
             headers=clinician).json()
+        # nothing signed yet: the service fills no previous, and R6 caps the first at run
+        first = varied(load_example(WINGER), {"previous": REMOVE})
         stored = client.post(f"/v1/injuries/{injury['id']}/assessments",
-                             json=load_example(WINGER), headers=clinician)
+                             json=first, headers=clinician)
         assert stored.status_code == 201
         decision = stored.json()
-        assert decision["decision"]["phase"]["id"] == "sprint"
+        assert decision["decision"]["phase"]["id"] == "run"
 
         statuses: list[int] = []
 
         def write(index: int) -> None:
             with httpx.Client(base_url=served["url"], timeout=60) as own:
                 for round_ in range(3):
-                    document = varied(load_example(WINGER), {
+                    document = varied(first, {
                         "assessment.assessor": f"clinician {index}.{round_}"})
                     statuses.append(own.post(f"/v1/injuries/{injury['id']}/assessments",
                                              json=document, headers=clinician).status_code)
@@ -143,12 +145,12 @@ def test_a_served_clinic_day_over_http(served: dict[str, Any]) -> None:
         assert statuses == [201] * 18
 
         signoff = client.post(f"/v1/decisions/{decision['id']}/signoff",
-                              json={"action": "override", "phase": "run",
+                              json={"action": "override", "phase": "load",
                                     "reason": "Repeated sprints not yet passed"},
                               headers=clinician)
         assert signoff.status_code == 201
         read = client.get(f"/v1/decisions/{decision['id']}", headers=auditor).json()
-        assert read["signoff"]["signed_phase"] == "run"
+        assert read["signoff"]["signed_phase"] == "load"
         assert read["decision"] == decision["decision"]
         timeline = client.get("/v1/athletes/FC-23/timeline", headers=auditor).json()
         assert len(timeline["injuries"][0]["assessments"]) == 19
@@ -174,13 +176,16 @@ def test_serve_demo_shows_a_populated_service(database_url: str) -> None:
             timeline = client.get("/v1/athletes/FC-23/timeline",
                                   headers={"X-API-Key": keys["auditor"]}).json()
             visits = timeline["injuries"][0]["assessments"]
-            assert [v["decision"]["phase"]["id"] for v in visits] == ["run", "sprint", "train"]
-            # each earlier visit is signed at the phase the next one started from (§2.1)
+            # first the signed visit of 2026-02-24 the earliest example starts from, then
+            # the examples; each signed at the phase the next one started from (§2.1)
+            assert [v["assessment_date"] for v in visits][:2] == ["2026-02-24", "2026-03-03"]
+            assert [v["decision"]["phase"]["id"] for v in visits[1:]] == [
+                "run", "sprint", "train"]
             started = [e["previous"]["phase"] for e in sorted(
                 (e for e in examples if e["athlete"]["id"] == "FC-23"),
                 key=lambda e: e["assessment"]["date"])]
-            assert [v["signoff"]["signed_phase"] for v in visits[:-1]] == started[1:]
-            assert [v["signoff"]["action"] for v in visits[:-1]] == ["accept", "accept"]
+            assert [v["signoff"]["signed_phase"] for v in visits[:-1]] == started
+            assert [v["signoff"]["action"] for v in visits[1:-1]] == ["accept", "accept"]
             report = client.get(f"/v1/decisions/{visits[0]['decision']['id']}/report.pdf",
                                 headers={"X-API-Key": keys["insurer"]})
             assert report.status_code == 200

@@ -38,6 +38,7 @@ def test_the_form_stores_through_the_store_with_the_signed_in_key(service: Servi
                                                                   visitors: Any) -> None:
     """Posting a whole example stores that very assessment, decided, audited as the clinician."""
     injury, document = _episode(service)
+    service.sign_previous(injury["id"], document)  # the signed phase it starts from (§2.1)
     clinician = visitors("clinician")
     clinician.page(f"/injuries/{injury['id']}/assess")
     response = clinician.post(f"/injuries/{injury['id']}/assess", _fields(document))
@@ -289,8 +290,25 @@ def test_the_physician_review_is_a_sub_form_with_its_problems_at_its_parts(
     assert refused.by_id("f-injury-physician-review-date").attrs["value"] == \
         document["injury"]["physician_review"]["date"]
     assert "Physician review: management decided" in refused.by_id("problems").text
+    service.sign_previous(injury["id"], document)
     stored = clinician.post(f"/injuries/{injury['id']}/assess", _fields(document))
     assert stored.status_code == 303
+
+
+def test_a_previous_other_than_the_signed_phase_on_record_is_409_naming_it(
+        service: Service, visitors: Any) -> None:
+    """The form's previous must be the service's (2.1): another is refused, nothing stored."""
+    injury, document = _episode(service)
+    service.sign_previous(injury["id"], document)  # run, signed for 2026-03-10
+    stored = service.store.count("assessments")
+    fields = _fields(document) | {"previous.phase": "load"}
+    clinician = visitors("clinician")
+    clinician.page(f"/injuries/{injury['id']}/assess")
+    response = clinician.post(f"/injuries/{injury['id']}/assess", fields)
+    assert response.status_code == 409
+    assert "last signed phase on record for this injury is run" in response.text
+    assert "2026-03-10" in response.text
+    assert service.store.count("assessments") == stored
 
 
 @sqlite_only

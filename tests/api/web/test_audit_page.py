@@ -76,7 +76,7 @@ def test_the_audit_page_shows_the_log_the_check_and_the_trail(service: Service,
     head = service.store.verify_audit()
     assert head.head_hash in page.by_id("chain").text
     assert "Hamstring tight after the flight" in page.text
-    assert "corrected by" in page.text
+    assert "superseded by its correction" in page.text  # a link, not "awaiting sign-off"
     trail = [r.text for r in page.all("tr") if r.text.split()[:1] == [str(head.head_seq)]]
     assert trail and "signoff.override" in trail[0] and "Dr. Test" in trail[0]
 
@@ -138,3 +138,74 @@ def test_the_admin_lists_keys_but_never_the_keys(service: Service, visitors: Any
     for role, key in service.keys.items():
         assert f"test {role}" in page.text
         assert key not in page.html
+
+
+def _untrigger(store: Store, statement: str) -> None:
+    with store.database.engine.begin() as connection:  # as an intruder would
+        for table in IMMUTABLE_TABLES:
+            for operation in ("update", "delete"):
+                connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_write_once_{operation}"))
+        connection.exec_driver_sql(statement)
+
+
+@sqlite_only
+def test_a_visit_verifies_only_the_entries_after_the_verified_checkpoint(
+        service: Service, visitors: Any) -> None:
+    """First visit: the whole chain, then a checkpoint; later visits: only newer entries (an
+    edit after the checkpoint is found, one before it only by the full check)."""
+    _store_visits(service.store)
+    auditor = visitors("auditor")
+    first = auditor.page("/audit").by_id("chain").text
+    head = service.store.verify_audit().head_seq
+    assert f"the whole chain, {head} entries" in first
+    service.store.create_athlete(CLINICIAN, athlete_id="NEW-1")
+    service.store.create_athlete(CLINICIAN, athlete_id="NEW-2")
+    second = auditor.page("/audit").by_id("chain").text
+    assert f"the 2 entries after the verified checkpoint at entry #{head}" in second
+    _untrigger(service.store, "UPDATE athletes SET name = 'Someone Else' WHERE id = 'FC-23'")
+    assert "✓ Audit chain intact" in auditor.page("/audit").by_id("chain-title").text
+    assert not service.store.verify_audit().intact  # `sprintclear audit verify` finds it
+    service.store.create_athlete(CLINICIAN, athlete_id="NEW-3")
+    _untrigger(service.store, "UPDATE athletes SET name = 'Forged' WHERE id = 'NEW-3'")
+    broken = auditor.page("/audit").by_id("chain").text
+    assert "AUDIT CHAIN BROKEN" in broken and "athlete/NEW-3 was edited" in broken
+
+
+@sqlite_only
+def test_the_athlete_filter_applies_to_the_trail_with_names_and_links(
+        service: Service, visitors: Any) -> None:
+    """Only ATH-1's records in the trail; subjects by name, linked to their pages."""
+    ids = _store_visits(service.store)
+    page = visitors("auditor").page("/audit?athlete=ATH-1")
+    trail = page.html.split('id="trail-title"', 1)[1]
+    assert "FC-23" not in trail.split("<details>")[0]
+    actions = [c.text for c in Page(trail).all("code") if "." in c.text and "_" not in c.text]
+    assert actions == ["decision.create", "assessment.create", "injury.create",
+                       "athlete.create"]
+    assert f'href="/decisions/{ids[3]}"' in trail and 'href="/athletes/ATH-1"' in trail
+    assert "decision of ATH-1, assessment of 2026-03-10" in Page(trail).text
+
+
+@sqlite_only
+def test_the_filtered_log_exports_as_csv(service: Service, visitors: Any) -> None:
+    """One row per decision of the filter, with its status and sign-off; formulas defused."""
+    import csv
+    import io
+
+    ids = _store_visits(service.store)
+    service.store.sign_off(CLINICIAN, ids[3], action="override", phase="run",
+                           reason="=HYPERLINK(\"x\")")
+    auditor = visitors("auditor")
+    response = auditor.get("/audit/log.csv?athlete=ATH-1")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["decision_id"] for r in rows] == [ids[3]]
+    assert rows[0]["status"] == "signed" and rows[0]["signed_phase"] == "run"
+    assert rows[0]["reason"].startswith("'=")
+    every = list(csv.DictReader(io.StringIO(auditor.get("/audit/log.csv").text)))
+    states = {r["decision_id"]: r["status"] for r in every}
+    assert states[ids[1]] == "superseded" and states[ids[2]] == "pending"
+    assert next(r for r in every if r["decision_id"] == ids[1])[
+        "superseded_by_decision"] == ids[2]
+    assert auditor.get("/audit/log.csv?from=nope").status_code == 422

@@ -3,9 +3,11 @@
 A ``sprintclear serve`` process runs on a free port with a temporary SQLite
 database and a demo signing key; Chromium signs in, adds an athlete and an
 injury, enters an assessment with deliberate errors, corrects it, reads the
-decision, overrides it with a reason, downloads the signed PDF and verifies
-it. Every page is saved as a screenshot, desktop (1280 px) and tablet
-(768 px) wide, in ``artifacts/screenshots/``.
+decision, overrides it with a reason (confirming it on the second step),
+downloads the signed PDF and verifies it. Every page is saved as a screenshot,
+desktop (1280 px), tablet (768 px) and phone (390 px) wide, in
+``artifacts/screenshots/``, and checked with axe-core (``axe-playwright-python``):
+no serious or critical violation at any width.
 
 Chromium must be installed (``scripts/system-deps`` does it): without it
 these tests fail, saying so, rather than skip; CI must run them.
@@ -43,6 +45,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 768, "height": 1024}
+PHONE = {"width": 390, "height": 844}
+WIDTHS = [DESKTOP, TABLET, PHONE]
+WIDTH_IDS = ["desktop", "tablet", "phone"]
 WINGER = "hamstring-winger-cleared-to-sprint"
 FLARE = "hamstring-symptom-flare-next-morning-pain"
 TIMEOUT_MS = 20_000
@@ -53,6 +58,21 @@ class Server:
     url: str
     keys: dict[str, str]
     ca: bytes
+    database_url: str = ""
+
+    def sign_previous(self, athlete_id: str, document: dict[str, Any]) -> None:
+        """Store and sign, in the served database, the visit the document's ``previous``
+        names: the service fills ``previous`` from its sign-offs (protocol 2.1)."""
+        from api.demo import sign_baseline
+        from engine import evaluator_for
+
+        store = Store.open(self.database_url)
+        try:
+            injury = store.list_injuries(athlete_id)[-1]
+            sign_baseline(store, evaluator_for(), store.authenticate(self.keys["clinician"]),
+                          injury.id, parse_assessment(document), document["previous"])
+        finally:
+            store.close()
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +117,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 pass
             assert time.monotonic() < deadline, "the server did not answer /healthz"
             time.sleep(0.1)
-        yield Server(url=address, keys=keys, ca=pki.ca_certificate.read_bytes())
+        yield Server(url=address, keys=keys, ca=pki.ca_certificate.read_bytes(),
+                     database_url=url)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -128,13 +149,32 @@ def _context(browser: Any, viewport: dict[str, int]) -> Any:
     return context
 
 
-def _shot(page: Any, name: str, viewport: dict[str, int]) -> None:
-    """A full-page screenshot, and no part of the page wider than the screen."""
+def _shot(page: Any, name: str, viewport: dict[str, int], *, axe: bool = True) -> None:
+    """A full-page screenshot, no part of the page wider than the screen, and (``axe``) no
+    serious or critical axe-core violation."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tag = "tablet" if viewport == TABLET else "desktop"
+    tag = WIDTH_IDS[WIDTHS.index(viewport)] if viewport in WIDTHS else str(viewport["width"])
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{tag}.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} ({tag}) is {overflow} px wider than the screen"
+    if axe:
+        serious = _axe_violations(page)
+        assert not serious, f"{name} ({tag}): axe-core finds {serious}"
+
+
+_AXE: list[Any] = []
+
+
+def _axe_violations(page: Any) -> list[str]:
+    """The serious and critical axe-core violations of the page, as ``rule: target``."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    if not _AXE:
+        _AXE.append(Axe())
+    results = _AXE[0].run(page)
+    return [f"{v['id']} ({v['impact']}): {node['target']}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+            for node in v["nodes"]]
 
 
 def _sign_in(page: Any, server: Server, role: str) -> None:
@@ -194,6 +234,8 @@ def test_a_clinician_goes_from_sign_in_to_a_verified_signed_report(browser: Any,
     page.get_by_label("BAMIC grade").select_option(injury["bamic_grade"])
     page.get_by_role("button", name="Add the injury").click()
     page.get_by_role("heading", name=re.compile("Right hamstring injury")).wait_for()
+    server.sign_previous("FC-23", load_example(WINGER))  # the run signed on 2026-03-10
+    page.reload()
     _shot(page, "flow-04-athlete-with-injury", DESKTOP)
 
     page.get_by_role("link", name="Enter an assessment").click()
@@ -228,7 +270,7 @@ def test_a_clinician_goes_from_sign_in_to_a_verified_signed_report(browser: Any,
 
     page.wait_for_url(re.compile(r"/decisions/[0-9a-f]{32}$"))
     decision_url = page.url
-    page.get_by_text("✓ CLEARED to sprint").first.wait_for()
+    page.get_by_text("would clear to sprint, if signed").first.wait_for()  # pending, not ✓
     assert page.locator("details.explanation").get_attribute("open") is None
     _shot(page, "flow-07-decision", DESKTOP)
 
@@ -238,6 +280,11 @@ def test_a_clinician_goes_from_sign_in_to_a_verified_signed_report(browser: Any,
     assert page.get_by_label("Phase to sign instead").input_value() == "run"
     page.get_by_label("Reason").fill("Hesitant on the bend in the last session")
     page.get_by_role("button", name="Override the recommendation").click()
+    page.get_by_role("heading", name=re.compile("You sign: phase 3 · run")).wait_for()
+    _shot(page, "flow-08a-signoff-confirm", DESKTOP)
+    for box in page.locator('input[name="acknowledged"]').all():
+        box.check()
+    page.get_by_role("button", name=re.compile("Confirm and sign")).click()
     status = page.locator("#signoff-status")
     status.get_by_text("Overridden by Dr. Lena Brandt").wait_for()
     assert "✗ NOT CLEARED to sprint" in status.inner_text()
@@ -264,11 +311,12 @@ def test_a_clinician_goes_from_sign_in_to_a_verified_signed_report(browser: Any,
     auditor.close()
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
+@pytest.mark.parametrize("viewport", WIDTHS, ids=WIDTH_IDS)
 def test_every_page_fits_the_screen(browser: Any, server: Server,
                                     viewport: dict[str, int]) -> None:
     """Every page, for every role that opens it, fits the width (no sideways scrolling) at
-    1280 and 768 px; each is saved as a screenshot."""
+    1280, 768 and 390 px, with no serious or critical axe-core violation; each is saved as
+    a screenshot."""
     decisions = _ensure_examples(server)
     context = _context(browser, viewport)
     page = context.new_page()
@@ -326,6 +374,8 @@ def _ensure_examples(server: Server) -> dict[str, str]:
                 }).json()]
             stored = client.get(f"/v1/injuries/{injuries[0]['id']}/assessments").json()
             if not stored:
+                if document.get("previous"):
+                    server.sign_previous(athlete["id"], document)
                 decision = client.post(f"/v1/injuries/{injuries[0]['id']}/assessments",
                                        json=document).json()
                 found[key] = decision["id"]
@@ -436,3 +486,106 @@ def test_a_new_assessment_is_dated_by_the_devices_calendar(browser: Any, server:
     page.get_by_role("heading", name=re.compile("Assessment of")).wait_for()
     assert page.get_by_label("Assessment date").input_value() == expected
     context.close()
+
+
+RUGBY = "hamstring-rugby-back-reinjury-cleared-to-play-conservative"
+
+
+def _ensure_superseded(server: Server) -> tuple[str, str]:
+    """RUG-14's assessment corrected by a second one: (the superseded decision, the
+    correction's decision)."""
+    from support import varied
+
+    headers = {"X-API-Key": server.keys["clinician"]}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+        document = load_example(RUGBY)
+        athlete = document["athlete"]
+        if client.get(f"/v1/athletes/{athlete['id']}").status_code == 404:
+            client.post("/v1/athletes", json=athlete)
+            injury = document["injury"]
+            episode = client.post(f"/v1/athletes/{athlete['id']}/injuries", json={
+                k: injury[k] for k in ("region", "side", "date") if k in injury}).json()
+            first = client.post(f"/v1/injuries/{episode['id']}/assessments",
+                                json=document).json()
+            corrected = varied(document, {"pain.rest": 1})
+            client.post(f"/v1/injuries/{episode['id']}/assessments?supersedes="
+                        f"{first['assessment_id']}", json=corrected)
+        episode = client.get(f"/v1/athletes/{athlete['id']}/injuries").json()[0]
+        stored = client.get(f"/v1/injuries/{episode['id']}/assessments").json()
+    old = next(e for e in stored if e["superseded_by"])
+    new = next(e for e in stored if not e["superseded_by"])
+    return old["decision"]["id"], new["decision"]["id"]
+
+
+def _regions_are_focusable(page: Any) -> None:
+    """Every sideways-scrolling table region is in the tab order, named, with a role."""
+    regions = page.evaluate("""[...document.querySelectorAll('.table-wrap')].map(e => [
+        e.tabIndex, e.getAttribute('role'), e.getAttribute('aria-label')])""")
+    assert regions and all(t == 0 and r == "region" and label for t, r, label in regions), regions
+    page.locator(".table-wrap").first.focus()
+    assert page.evaluate("document.activeElement.classList.contains('table-wrap')")
+
+
+@pytest.mark.parametrize("viewport", WIDTHS, ids=WIDTH_IDS)
+def test_the_signed_phase_leads_and_a_pending_recommendation_looks_pending(
+        browser: Any, server: Server, viewport: dict[str, int]) -> None:
+    """Squad, athlete, decision and audit pages: the signed phase is the status, a pending
+    recommendation is ◇ PENDING in a dashed outline (not a ✓ clearance), a superseded
+    decision links its correction; at phone width the decision's status in force is on
+    the first screen; scrolling tables are focusable regions; axe finds nothing serious."""
+    decisions = _ensure_examples(server)
+    superseded, correction = _ensure_superseded(server)
+    context = _context(browser, viewport)
+    page = context.new_page()
+    _sign_in(page, server, "clinician")
+
+    page.goto(server.url + "/squad")
+    flare = page.locator("tr", has=page.locator('a[href="/athletes/ATH-0588"]'))
+    pending = flare.locator(".badge.pending")
+    assert "◇ PENDING: recommends" in pending.inner_text()
+    assert pending.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
+    assert "✓ CLEARED" not in flare.inner_text()
+    winger = page.locator("tr", has=page.locator('a[href="/athletes/FC-23"]')).inner_text()
+    assert "Signed phase 3 · run" in winger and "✗ NOT CLEARED to sprint" in winger
+    _regions_are_focusable(page)
+    _shot(page, "status-01-squad", viewport)
+
+    page.goto(server.url + "/athletes/FC-23")
+    assert page.locator("svg.chart title").first.text_content() == (
+        "Signed phase by day since injury")
+    assert "Signed phase 3 · run" in page.locator(".in-force-summary").first.inner_text()
+    _shot(page, "status-02-athlete", viewport)
+
+    page.goto(server.url + f"/decisions/{decisions['flare']}")
+    status = page.locator("#signoff-status")
+    box = status.bounding_box()
+    assert box is not None and box["y"] < viewport["height"] * 0.6, box
+    assert "No phase signed yet" in status.inner_text()
+    assert "◇ PENDING" in status.inner_text()
+    _regions_are_focusable(page)
+    _shot(page, "status-03-decision-pending", viewport)
+
+    page.goto(server.url + f"/decisions/{superseded}")
+    status = page.locator("#signoff-status")
+    assert "Superseded by" in status.inner_text()
+    assert "awaiting sign-off" not in page.locator("main").inner_text()
+    assert status.locator(f'a[href="/decisions/{correction}"]').count() == 1
+    _shot(page, "status-04-decision-superseded", viewport)
+
+    page.goto(server.url + f"/decisions/{decisions['flare']}")
+    page.get_by_role("button", name="Accept the recommendation").click()
+    page.get_by_role("heading", name=re.compile("You sign: phase")).wait_for()
+    assert page.locator('input[name="acknowledged"]').count() >= 1
+    _shot(page, "status-05-signoff-confirm", viewport)
+    page.get_by_role("link", name="Back, nothing signed").click()
+    context.close()
+
+    auditor = _context(browser, viewport)
+    page = auditor.new_page()
+    _sign_in(page, server, "auditor")
+    page.goto(server.url + "/audit")
+    log = page.locator("table.log").inner_text()
+    assert "◇ PENDING" in log and "superseded by its correction" in log
+    _regions_are_focusable(page)
+    _shot(page, "status-06-audit", viewport)
+    auditor.close()

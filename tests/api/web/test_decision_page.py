@@ -28,6 +28,20 @@ PLAY = "hamstring-rugby-back-reinjury-cleared-to-play-conservative"
 FIXTURES = Path(__file__).parents[2] / "engine" / "fixtures"
 
 
+def _sign(visitor: Any, decision_id: str, fields: dict[str, str]) -> Any:
+    """Both steps of a sign-off: the form, then the confirmation with every red flag, hold
+    and caution it lists acknowledged (and an override above the recommendation confirmed)."""
+    step = visitor.post(f"/decisions/{decision_id}/signoff", fields)
+    if step.status_code != 200:
+        return step
+    page = Page(step.text)
+    ticks = [("acknowledged", e.attrs["value"]) for e in page.all("input", name="acknowledged")]
+    ticks += [("confirm_above", e.attrs["value"])
+              for e in page.all("input", name="confirm_above")]
+    return visitor.post(f"/decisions/{decision_id}/signoff",
+                        [("step", "confirm"), *fields.items(), *ticks])
+
+
 def _decision(service: Service, name: str = FLARE) -> tuple[dict[str, Any], Decision]:
     stored = service.stored_decision(name)
     return stored, Decision.model_validate(stored["decision"])
@@ -98,7 +112,7 @@ def test_accepting_signs_the_recommendation_as_the_signed_in_clinician(
     stored, decision = _decision(service)
     clinician = visitors("clinician")
     clinician.page(f"/decisions/{stored['id']}")
-    response = clinician.post(f"/decisions/{stored['id']}/signoff", {"action": "accept"})
+    response = _sign(clinician, stored["id"], {"action": "accept"})
     assert response.status_code == 303
     signed = service.store.get_decision(stored["id"]).signoff
     assert signed is not None and signed.action == "accept" and signed.clinician == "test clinician"
@@ -151,7 +165,7 @@ def test_an_override_shows_the_signed_phase_and_its_clearance(service: Service,
     assert decision.cleared_to_sprint
     clinician = visitors("clinician")
     clinician.page(f"/decisions/{stored['id']}")
-    response = clinician.post(f"/decisions/{stored['id']}/signoff", {
+    response = _sign(clinician, stored["id"], {
         "action": "override", "phase": "run", "reason": "Hesitant on the bend"})
     assert response.status_code == 303
     page = clinician.page(f"/decisions/{stored['id']}")
@@ -180,51 +194,60 @@ def test_a_second_sign_off_is_a_conflict_shown_on_the_page(service: Service,
     first, second = visitors("clinician"), visitors("clinician")
     first.page(f"/decisions/{stored['id']}")
     second.page(f"/decisions/{stored['id']}")
-    assert first.post(f"/decisions/{stored['id']}/signoff", {"action": "accept"}
-                      ).status_code == 303
+    assert _sign(first, stored["id"], {"action": "accept"}).status_code == 303
     again = second.post(f"/decisions/{stored['id']}/signoff", {"action": "accept"})
     assert again.status_code == 409
     assert "a sign-off is final" in Page(again.text).text
 
 
 def test_readers_see_no_sign_off_forms(service: Service, visitors: Any) -> None:
-    """Auditors and insurers read the decision; they get no form to sign it."""
+    """Auditors read the unsigned decision, insurers only once it is signed (not found before,
+    issue 10 item 10); neither gets a form to sign it or to correct it."""
     stored, _ = _decision(service)
-    for role in ("auditor", "insurer"):
-        page = visitors(role).page(f"/decisions/{stored['id']}")
-        assert not page.all("form", action=f"/decisions/{stored['id']}/signoff"), role
-        assert "Correct this assessment" not in page.text
+    page = visitors("auditor").page(f"/decisions/{stored['id']}")
+    assert not page.all("form", action=f"/decisions/{stored['id']}/signoff")
+    assert "Correct this assessment" not in page.text
+    insurer = visitors("insurer")
+    assert insurer.get(f"/decisions/{stored['id']}").status_code == 404
+    service.client.post(f"/v1/decisions/{stored['id']}/signoff", json={"action": "accept"},
+                        headers=service.as_("clinician"))
+    page = insurer.page(f"/decisions/{stored['id']}")
+    assert not page.all("form", action=f"/decisions/{stored['id']}/signoff")
+    assert "Correct this assessment" not in page.text
 
 
 def test_the_report_needs_a_sign_off_and_a_key(service: Service, visitors: Any) -> None:
-    """Before sign-off: 409 page; signed but no signing key configured: 503 page naming it."""
+    """Before sign-off: 409 page; signed but no report issued (no signing key): 404 page
+    saying how to issue it."""
     stored, _ = _decision(service)
     clinician = visitors("clinician")
     before = clinician.get(f"/decisions/{stored['id']}/report.pdf")
     assert before.status_code == 409 and "has not been signed off" in Page(before.text).text
     clinician.page(f"/decisions/{stored['id']}")
-    clinician.post(f"/decisions/{stored['id']}/signoff", {"action": "accept"})
+    assert _sign(clinician, stored["id"], {"action": "accept"}).status_code == 303
     unsigned = clinician.get(f"/decisions/{stored['id']}/report.pdf")
-    assert unsigned.status_code == 503
-    assert "SPRINTCLEAR_SIGNING_P12" in Page(unsigned.text).text
+    assert unsigned.status_code == 404
+    assert "no report was issued" in Page(unsigned.text).text
 
 
 def test_the_report_downloads_signed_and_verifies(service: Service, visitors: Any,
                                                   report_signing: None, demo_pki: Any) -> None:
-    """The signed PDF is a download (attachment) that verifies against the clinic's CA."""
+    """The PDF issued at sign-off is a download (attachment) that verifies against the CA."""
     from reports import verify_report
 
     stored, _ = _decision(service)
     insurer, clinician = visitors("insurer"), visitors("clinician")
     clinician.page(f"/decisions/{stored['id']}")
-    clinician.post(f"/decisions/{stored['id']}/signoff", {"action": "accept"})
+    assert _sign(clinician, stored["id"], {"action": "accept"}).status_code == 303
     response = insurer.get(f"/decisions/{stored['id']}/report.pdf")
     assert response.status_code == 200
     assert response.headers["content-disposition"].startswith("attachment;")
     verification = verify_report(response.content,
                                  trust_roots=[demo_pki.ca_certificate.read_bytes()])
     assert verification.valid, verification.reasons
-    assert service.store.audit_entries(limit=1000)[-1].actor["role"] == "insurer"
+    # issued at the clinician's sign-off, attributed to them; the download wrote nothing
+    last = service.store.audit_entries(limit=1000)[-1]
+    assert (last.action, last.actor["role"]) == ("report.create", "clinician")
 
 
 def test_an_insurer_finds_a_decision_by_its_id(service: Service, visitors: Any) -> None:
@@ -389,3 +412,85 @@ def test_red_flags_that_keep_the_phase_come_before_the_gate_even_when_not_held_b
     flare, _ = _decision(service, SIGNED_FLARE)  # its red flag is held_by: listed once
     assert not visitors("clinician").page(f"/decisions/{flare['id']}").all(
         "ul", **{"class": "held-by standing"})
+
+
+def test_a_sign_off_is_confirmed_on_a_second_step_that_records_the_acknowledgements(
+        service: Service, visitors: Any) -> None:
+    """Accept opens the confirmation step (nothing stored); it lists the red flags, holds and
+    cautions; confirming without ticking them all is refused; ticked, they are recorded."""
+    stored, decision = _decision(service)
+    listed = [f.id for f in decision.red_flags] + [h.id for h in decision.holds] + [
+        c.id for c in decision.cautions]
+    assert listed, "the flare example has a red flag to acknowledge"
+    clinician = visitors("clinician")
+    clinician.page(f"/decisions/{stored['id']}")
+    entries = service.store.count("audit_entries")
+    step = clinician.post(f"/decisions/{stored['id']}/signoff", {"action": "accept"})
+    assert step.status_code == 200 and service.store.get_decision(stored["id"]).signoff is None
+    page = Page(step.text)
+    boxes = [e.attrs["value"] for e in page.all("input", name="acknowledged")]
+    assert boxes == list(dict.fromkeys(listed))
+    assert "Red flag R3" in page.text and "Confirm and sign" in page.text
+    refused = clinician.post(f"/decisions/{stored['id']}/signoff",
+                             [("step", "confirm"), ("action", "accept")])
+    assert refused.status_code == 422
+    assert "tick it to acknowledge it" in Page(refused.text).by_id("problems").text
+    assert service.store.count("audit_entries") == entries
+    signed = _sign(clinician, stored["id"], {"action": "accept"})
+    assert signed.status_code == 303
+    signoff = service.store.get_decision(stored["id"]).signoff
+    assert signoff is not None and signoff.acknowledged == boxes
+    entry = service.store.audit_entries(limit=1000)[-1]
+    assert entry.action == "signoff.accept" and entry.details["acknowledged"] == boxes
+    assert service.store.verify_audit().intact
+
+
+def test_an_override_above_the_recommendation_needs_a_second_confirmation_naming_what_it_clears(
+        service: Service, visitors: Any) -> None:
+    """Signing sprint over a recommended lower phase lists what it clears and the caps it
+    sets aside; without ticking that statement nothing is signed."""
+    stored, decision = _decision(service)
+    assert decision.phase.number < 4
+    clinician = visitors("clinician")
+    clinician.page(f"/decisions/{stored['id']}")
+    fields = {"action": "override", "phase": "sprint", "reason": "Flare settled by noon"}
+    step = Page(clinician.post(f"/decisions/{stored['id']}/signoff", fields).text)
+    above = step.all("input", name="confirm_above")
+    assert [e.attrs["value"] for e in above] == ["sprint"]
+    assert "clears the athlete to sprint" in step.text
+    assert "sets aside R3" in step.text or "sets aside red flag R3" in step.text
+    ticks = [("acknowledged", e.attrs["value"]) for e in step.all("input", name="acknowledged")]
+    refused = clinician.post(f"/decisions/{stored['id']}/signoff",
+                             [("step", "confirm"), *fields.items(), *ticks])
+    assert refused.status_code == 422
+    assert "needs its own confirmation" in Page(refused.text).text
+    assert service.store.get_decision(stored["id"]).signoff is None
+    assert _sign(clinician, stored["id"], fields).status_code == 303
+    signoff = service.store.get_decision(stored["id"]).signoff
+    assert signoff is not None and signoff.signed_phase == "sprint"
+
+
+def test_an_override_below_needs_no_second_confirmation(service: Service,
+                                                        visitors: Any) -> None:
+    """Signing a lower phase than recommended asks only for the acknowledgements."""
+    stored, _ = _decision(service, "hamstring-winger-cleared-to-sprint")
+    clinician = visitors("clinician")
+    clinician.page(f"/decisions/{stored['id']}")
+    step = Page(clinician.post(f"/decisions/{stored['id']}/signoff", {
+        "action": "override", "phase": "run", "reason": "Hesitant"}).text)
+    assert not step.all("input", name="confirm_above")
+
+
+def test_the_api_records_an_acknowledgement_list_and_refuses_unknown_ids(
+        service: Service) -> None:
+    """POST …/signoff takes an optional ``acknowledged`` list of the decision's own ids."""
+    stored, decision = _decision(service)
+    wrong = service.client.post(f"/v1/decisions/{stored['id']}/signoff",
+                                headers=service.as_("clinician"),
+                                json={"action": "accept", "acknowledged": ["R99"]})
+    assert wrong.status_code == 422 and "acknowledged" in wrong.text
+    ids = [f.id for f in decision.red_flags]
+    done = service.client.post(f"/v1/decisions/{stored['id']}/signoff",
+                               headers=service.as_("clinician"),
+                               json={"action": "accept", "acknowledged": ids})
+    assert done.status_code == 201 and done.json()["acknowledged"] == ids

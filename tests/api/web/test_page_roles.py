@@ -29,7 +29,7 @@ PAGES: list[tuple[str, set[str]]] = [
     ("/athletes/{athlete}", {C, A}),
     ("/injuries/{injury}/assess", {C}),
     ("/decisions", {C, A, INS}),
-    ("/decisions/{decision}", {C, A, INS}),
+    ("/decisions/{signed}", {C, A, INS}),  # an unsigned one is not found for an insurer
     ("/decisions/{signed}/report.pdf", {C, A, INS}),
     ("/audit", {A}),
     ("/keys", {ADMIN}),

@@ -46,21 +46,39 @@ def _signoff(action: str, phase: str) -> Signoff:
 
 
 def test_a_status_says_whose_phase_it_is_and_what_it_clears() -> None:
-    """Unsigned: the recommendation, said to be one; accepted: the same; overridden: the signed."""
+    """Unsigned: a PENDING recommendation, no phase in force and no clearance; accepted: the
+    signed phase and its clearance; overridden: the signed phase's."""
     protocol = evaluator_for().protocol
     unsigned = view.entry_status(_entry(None), protocol)
-    assert (unsigned.phase, unsigned.sprint.text, unsigned.signoff.text) == (
-        "4 · sprint", "CLEARED to sprint", "awaiting sign-off")
-    assert "not signed off" in unsigned.qualifier
+    assert (unsigned.state, unsigned.phase, unsigned.sprint, unsigned.signoff.text) == (
+        "pending", None, None, "awaiting sign-off")
+    assert unsigned.pending is not None and unsigned.pending.css == "pending"
+    assert unsigned.pending.text == "PENDING: recommends 4 · sprint, awaiting sign-off"
+    assert "not in force until signed off" in unsigned.qualifier
     assert unsigned.lowered == "criteria allowed 5 · train"
     accepted = view.entry_status(_entry(_signoff("accept", "sprint")), protocol)
-    assert accepted.sprint.symbol == "✓" and accepted.signoff.text == "accepted by Dr. A"
+    assert accepted.sprint is not None and accepted.sprint.symbol == "✓"
+    assert accepted.signoff.text == "accepted by Dr. A" and accepted.pending is None
     held = view.entry_status(_entry(_signoff("override", "run")), protocol)
+    assert held.sprint is not None
     assert (held.phase, held.sprint.symbol, held.sprint.text) == (
         "3 · run", "✗", "NOT CLEARED to sprint")
     assert held.signoff.text == "overridden to 3 · run by Dr. A"
     raised = view.entry_status(_entry(_signoff("override", "play")), protocol)
-    assert raised.play.text == "CLEARED to play"
+    assert raised.play is not None and raised.play.text == "CLEARED to play"
+
+
+def test_the_phase_in_force_is_the_last_signed_one_and_a_later_recommendation_pends() -> None:
+    """Signed run, then an unsigned sprint recommendation: in force run, PENDING sprint; a
+    superseded assessment's sign-off no longer stands."""
+    protocol = evaluator_for().protocol
+    signed = _entry(_signoff("override", "run"))
+    pending = _entry(None).model_copy(update={"id": "asm_2", "assessment_date": "2026-03-20"})
+    status = view.in_force([signed, pending], protocol)
+    assert status.phase == "3 · run" and status.sprint.text == "NOT CLEARED to sprint"
+    assert status.pending is not None and "recommends 4 · sprint" in status.pending.text
+    corrected = signed.model_copy(update={"superseded_by": "asm_3"})
+    assert view.in_force([corrected], protocol).phase is None
 
 
 def test_the_explanation_keeps_every_step_and_fact() -> None:
