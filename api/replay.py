@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -61,8 +59,9 @@ from rules.errors import InvalidAssessment, Problem
 from rules.loading import load_protocol
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "Change", "ChunkResult", "ReplayReport", "Replayed",
-           "change_kind", "compare_decisions", "replay", "replay_chunk", "replay_chunks",
-           "replay_one"]
+           "change_kind", "compare_decisions", "end_replay_process", "plan_chunks", "replay",
+           "replay_chunk", "replay_chunks", "replay_one", "replay_planned_chunk",
+           "start_replay_process"]
 
 DEFAULT_CHUNK_SIZE = 250
 """Assessments per chunk: the unit of work of a process, of an RQ job's step and of progress."""
@@ -304,55 +303,63 @@ def _report(evaluator: Evaluator, total: ChunkResult, changed: tuple[Replayed, .
                         previous_supplied=total.previous_supplied)
 
 
-# ---- in parallel -----------------------------------------------------------------------
+# ---- in a pool of processes ------------------------------------------------------------
+# The command line hands these to ``sprintclear.batch.ordered_map`` (one ordered process
+# pool with the progress bar for every batch command): plan the chunks here, then each
+# process opens its own connection (:func:`start_replay_process`) and replays chunks
+# (:func:`replay_planned_chunk`); the results come back in chunk order.
 
-_worker: dict[str, Any] = {}
+_process: dict[str, Any] = {}
 
 
-def _start_worker(database_url: str, protocol_path: str | None) -> None:
-    """A pool process: its own connection and evaluator, then the collector off them."""
-    _worker["store"] = Store.open(database_url)
-    _worker["evaluator"] = evaluator_for(load_protocol(protocol_path) if protocol_path
-                                         else None)
+def plan_chunks(database_url: str, chunk_size: int = DEFAULT_CHUNK_SIZE
+                ) -> tuple[int, list[ChunkBounds]]:
+    """The archive's size and its chunks' bounds (two keys each); the connection used to
+    plan is closed before any process is started."""
+    store = Store.open(database_url)
+    try:
+        return archive_size(store.database), list(archive_chunks(store.database, chunk_size))
+    finally:
+        store.close()
+
+
+def start_replay_process(database_url: str, protocol_path: str | None) -> None:
+    """A process of the pool (or this one): its own connection and evaluator."""
+    previous = _process.get("store")
+    if previous is not None:
+        previous.close()
+    _process["store"] = Store.open(database_url)
+    _process["evaluator"] = evaluator_for(load_protocol(protocol_path) if protocol_path
+                                          else None)
+
+
+def end_replay_process() -> None:
+    """Close the connection :func:`start_replay_process` opened in this process, if any."""
+    store = _process.pop("store", None)
+    if store is not None:
+        store.close()
+
+
+def replay_planned_chunk(bounds: ChunkBounds) -> ChunkResult:
+    """Replay one planned chunk with the process's connection and evaluator."""
+    return replay_chunk(_process["store"], _process["evaluator"], bounds)
+
+
+def replay_chunks(database_url: str, protocol_path: Path | None, *,
+                  chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[int, Iterator[ChunkResult]]:
+    """The archive's size, and its chunks' results in storage order, in this process."""
+    size, chunks = plan_chunks(database_url, chunk_size)
+    start_replay_process(database_url, str(protocol_path) if protocol_path else None)
     gc.freeze()
 
-
-def _replay_in_worker(bounds: ChunkBounds) -> ChunkResult:
-    return replay_chunk(_worker["store"], _worker["evaluator"], bounds)
-
-
-def replay_chunks(database_url: str, protocol_path: Path | None, *, jobs: int = 1,
-                  chunk_size: int = DEFAULT_CHUNK_SIZE
-                  ) -> tuple[int, Iterator[ChunkResult]]:
-    """The archive's size, and its chunks' results in storage order.
-
-    With ``jobs`` > 1 the chunks are decided by a pool of that many processes (each with
-    its own connection); results still come in chunk order, so the merged report is the
-    same as with one process. Only the chunk bounds (two keys each) are planned ahead.
-    """
-    store = Store.open(database_url)
-    size = archive_size(store.database)
-    chunks = archive_chunks(store.database, chunk_size)
-    protocol = str(protocol_path) if protocol_path is not None else None
-
-    def one_process() -> Iterator[ChunkResult]:
+    def results() -> Iterator[ChunkResult]:
         try:
-            evaluator = evaluator_for(load_protocol(protocol) if protocol else None)
-            gc.freeze()
             for bounds in chunks:
-                yield replay_chunk(store, evaluator, bounds)
+                yield replay_planned_chunk(bounds)
         finally:
-            store.close()
+            end_replay_process()
 
-    def pool() -> Iterator[ChunkResult]:
-        planned = list(chunks)  # two keys per chunk; the reading cursor is closed before forking
-        store.close()
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
-                                 initargs=(database_url, protocol)) as executor:
-            yield from executor.map(_replay_in_worker, planned)
-
-    return size, (one_process() if jobs <= 1 else pool())
+    return size, results()
 
 
 # ---- comparing two decisions ----------------------------------------------------------

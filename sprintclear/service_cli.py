@@ -367,8 +367,10 @@ def audit_verify(database_url: str | None, as_json: bool) -> None:
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
               help="Processes deciding in parallel (default: the number of cores); the "
                    "output is the same for any N.")
+@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=250, hidden=True,
+              help="Assessments per chunk (the unit of work of a process).")
 def audit_replay(database_url: str | None, protocol_path: Path | None, as_json: bool,
-                 jobs: int | None) -> None:
+                 jobs: int | None, chunk_size: int) -> None:
     """Decide every stored assessment again with the current rule base (or --protocol) and
     list the decisions that would change: first how many cases show each kind of change,
     then the cases. Nothing stored is changed.
@@ -377,26 +379,34 @@ def audit_replay(database_url: str | None, protocol_path: Path | None, as_json: 
     the store's sign-offs, as the service fills it (protocol 2027.1, section 2.1); each
     such case says so. A progress bar is shown on standard error when it is a terminal.
     """
-    from tqdm import tqdm
-
-    from api.replay import ChunkResult, replay_chunks
+    from api.replay import (
+        ChunkResult,
+        end_replay_process,
+        plan_chunks,
+        replay_planned_chunk,
+        start_replay_process,
+    )
+    from sprintclear.batch import ordered_map
 
     evaluator = _evaluator(protocol_path)  # refuses an unusable protocol before any work
     url = _url(database_url)
-    workers = jobs or os.cpu_count() or 1
-    size, results = _run(lambda: replay_chunks(url, protocol_path, jobs=workers))
+    _, chunks = _run(lambda: plan_chunks(url, chunk_size))
+    results = ordered_map(replay_planned_chunk, chunks, jobs=jobs, total=len(chunks),
+                          initializer=start_replay_process,
+                          initargs=(url, str(protocol_path) if protocol_path else None),
+                          description="replay", unit="chunk", min_pool_items=2)
     total = ChunkResult()
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as cases, \
-            tqdm(total=size, unit=" decisions", disable=None, file=sys.stderr,
-                 desc="replay", dynamic_ncols=True) as bar:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as cases:
         def consume() -> None:
             for result in results:
                 total.merge_counts(result)
                 for item in result.changed:
                     cases.write(json.dumps(item.as_dict(), ensure_ascii=False) + "\n")
-                bar.update(result.replayed)
 
-        _run(consume)
+        try:
+            _run(consume)
+        finally:
+            end_replay_process()  # the connection of this process, when no pool was used
         cases.seek(0)
         protocol = evaluator.protocol
         head = {"rulebase_version": evaluator.version, "protocol": protocol.id,

@@ -107,7 +107,6 @@ def test_compare_names_added_and_removed_red_flags() -> None:
 
 # ---- the signed phase, chunks ------------------------------------------------------------
 
-from api.replay import ChunkResult, replay_chunks  # noqa: E402
 from api.store.replay_reads import archive_chunks  # noqa: E402
 
 
@@ -186,27 +185,3 @@ def test_chunks_cover_the_archive_once_in_storage_order(store: Store) -> None:
     read = [item.decision_id for c in chunks
             for item in archived_decisions(store.database, c.after, c.last)]
     assert read == whole
-
-
-def test_two_processes_give_the_same_results_as_one(store: Store, tmp_path: Path) -> None:
-    """With a stricter protocol, chunk results from a pool of two equal those of one process."""
-    _stored(store)
-    url = store.database.engine.url.render_as_string(hide_password=False)
-    strict = tmp_path / "strict.json"
-    document = json.loads(default_protocol_text())
-    document["id"], document["version"] = "clinic-strict", "2026.2"
-    next(c for c in document["criteria"] if c["id"] == "C302")["parts"][0]["threshold"] = 95
-    strict.write_text(json.dumps(document), "utf-8")
-
-    def run(jobs: int) -> list[dict[str, object]]:
-        size, results = replay_chunks(url, strict, jobs=jobs, chunk_size=1)
-        assert size == 3
-        return [r.as_dict() for r in results]
-
-    one, two = run(1), run(2)
-    assert one == two
-    merged = ChunkResult()
-    for result in one:
-        merged.merge_counts(ChunkResult.from_dict(result))
-    assert merged.changed_count == 2
-    assert merged.by_kind["C302: met → unmet"] == 2
