@@ -21,8 +21,19 @@ from api.cds import routes as cds_routes
 from api.errors import install_error_handlers
 from api.methods import OptionsMiddleware
 from api.openapi import install_openapi
+from api.rebalance import RebalanceKeepAlive
 from api.reporting import ReportService
-from api.routes import assessments, athletes, audit, decisions, evaluate, health, injuries, keys
+from api.routes import (
+    assessments,
+    athletes,
+    audit,
+    decisions,
+    evaluate,
+    health,
+    injuries,
+    keys,
+    replays,
+)
 from api.routes import fhir as fhir_routes
 from api.routes import rules as rules_routes
 from api.settings import Settings
@@ -92,12 +103,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     app.state.store = store
     app.state.evaluator = evaluator
     app.state.reports = reports
+    app.include_router(replays.issues)
     for module in (health, evaluate, rules_routes, athletes, injuries, assessments, decisions,
-                   audit, keys, fhir_routes, cds_routes):
+                   audit, replays, keys, fhir_routes, cds_routes):
         app.include_router(module.router)
     app.include_router(audit.access_router)
     install_error_handlers(app, pages=install_web(app, settings, clock))
     app.add_middleware(OptionsMiddleware)
+    # keep-alive clients re-connect now and then, so that `serve --workers N` spreads them
+    app.add_middleware(RebalanceKeepAlive, max_requests=settings.keepalive_requests)
     install_openapi(app)
     return app
 

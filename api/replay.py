@@ -9,24 +9,62 @@ a caution, a red flag left unchecked, or the allowed activities. Each change
 says why, in the decision's own words: a criterion shows what it measured and
 what it needs now and needed then, a red flag what triggered it.
 
-Replay reads in one snapshot and writes nothing: no decision, no audit entry.
+**The signed phase.** Protocol 2027.1 (section 2.1) needs ``previous.phase``
+*and* ``previous.date``, which the service fills from its sign-offs. A stored
+input without ``previous.date`` (a 2026.1 input with ``previous.phase`` alone, or
+none at all) is replayed with ``previous`` supplied from the store's sign-offs
+exactly as the service did when it stored the assessment
+(:func:`api.signed_phase.latest_signed_step` as of its ``created_at``:
+the latest sign-off, recorded before the assessment was stored, of an earlier
+assessment of the same injury not superseded by a correction, and that
+assessment's date; no ``previous`` when there is none), and the case says so.
+An input that carries both is replayed as stored.
+
+**Streamed and parallel.** The archive is read chunk by chunk
+(:mod:`api.store.replay_reads`); each chunk gives a :class:`ChunkResult`: how many
+were replayed, the count of each kind of change, and the changed cases. Results
+are merged in chunk order, so ``jobs`` processes give the same report, byte for
+byte, as one. Memory holds one chunk per process plus the merged counts; the
+command line spools the cases to a temporary file (see ``sprintclear audit
+replay``).
+
+Replay reads in snapshots and writes nothing: no decision, no audit entry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from api.store import Store
-from api.store.assessments import StoredAssessmentInput
-from engine.assessment import parse_assessment_json
-from engine.decide import Evaluator
-from rules.errors import InvalidAssessment, Problem
+import orjson
 
-__all__ = ["Change", "ReplayReport", "Replayed", "compare_decisions", "replay"]
+from api.signed_phase import SignedStep, latest_signed_step
+from api.store import Store
+from api.store.replay_reads import (
+    ArchivedDecision,
+    ChunkBounds,
+    SignedVisit,
+    archive_chunks,
+    archive_size,
+    archived_decisions,
+    chunk_injuries,
+    signed_visits,
+)
+from engine.decide import Evaluator, evaluator_for
+from rules.errors import InvalidAssessment, Problem
+from rules.loading import load_protocol
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "Change", "ChunkResult", "ReplayReport", "Replayed",
+           "change_kind", "compare_decisions", "end_replay_process", "plan_chunks", "replay",
+           "replay_chunk", "replay_chunks", "replay_one", "replay_planned_chunk",
+           "start_replay_process"]
+
+DEFAULT_CHUNK_SIZE = 250
+"""Assessments per chunk: the unit of work of a process, of an RQ job's step and of progress."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +78,10 @@ class Change:
 
     def as_dict(self) -> dict[str, str]:
         return {"what": self.what, "before": self.before, "after": self.after, "why": self.why}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Change:
+        return cls(data["what"], data["before"], data["after"], data.get("why", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +97,82 @@ class Replayed:
     changes: tuple[Change, ...] = ()
     problems: tuple[Problem, ...] = ()
     """Not empty when the stored input is no longer accepted by the current data dictionary."""
+    previous_supplied: str | None = None
+    """Set when ``previous`` was supplied from the store's sign-offs: what was supplied."""
 
     @property
     def changed(self) -> bool:
         return bool(self.changes or self.problems)
 
+    def kinds(self) -> list[str]:
+        """The kinds of change of this case (see :func:`change_kind`), each once."""
+        kinds = [change_kind(c) for c in self.changes]
+        kinds += [f"no longer valid: {p.field}" for p in self.problems]
+        return list(dict.fromkeys(kinds))
+
     def as_dict(self) -> dict[str, Any]:
         return {"assessment_id": self.assessment_id, "athlete_id": self.athlete_id,
                 "assessment_date": self.assessment_date, "decision_id": self.decision_id,
                 "stored_rulebase": self.stored_rulebase, "superseded_by": self.superseded_by,
+                "previous_supplied": self.previous_supplied,
                 "changes": [c.as_dict() for c in self.changes],
                 "no_longer_valid": [p.as_dict() for p in self.problems]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Replayed:
+        return cls(assessment_id=data["assessment_id"], athlete_id=data["athlete_id"],
+                   assessment_date=data["assessment_date"], decision_id=data["decision_id"],
+                   stored_rulebase=data["stored_rulebase"],
+                   superseded_by=data.get("superseded_by"),
+                   previous_supplied=data.get("previous_supplied"),
+                   changes=tuple(Change.from_dict(c) for c in data.get("changes", [])),
+                   problems=tuple(Problem(p["field"], p["kind"], p["message"])
+                                  for p in data.get("no_longer_valid", [])))
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """What one chunk (or, merged, the whole archive) gave: counts and the changed cases."""
+
+    replayed: int = 0
+    previous_supplied: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    changed: list[Replayed] = field(default_factory=list)
+    changed_count: int = 0
+
+    def add(self, item: Replayed) -> None:
+        self.replayed += 1
+        if item.previous_supplied is not None:
+            self.previous_supplied += 1
+        if item.changed:
+            self.changed_count += 1
+            self.changed.append(item)
+            for kind in item.kinds():
+                self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+
+    def merge_counts(self, other: ChunkResult) -> None:
+        """Add ``other``'s counts (not its cases) to these."""
+        self.replayed += other.replayed
+        self.previous_supplied += other.previous_supplied
+        self.changed_count += other.changed_count
+        for kind, count in other.by_kind.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + count
+
+    def summary(self) -> list[dict[str, Any]]:
+        """The kinds of change, most frequent first (then by name): ``[{kind, cases}]``."""
+        return [{"kind": kind, "cases": count} for kind, count in
+                sorted(self.by_kind.items(), key=lambda item: (-item[1], item[0]))]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"replayed": self.replayed, "previous_supplied": self.previous_supplied,
+                "by_kind": dict(self.by_kind), "changed_count": self.changed_count,
+                "changed": [item.as_dict() for item in self.changed]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChunkResult:
+        return cls(replayed=data["replayed"], previous_supplied=data["previous_supplied"],
+                   by_kind=dict(data["by_kind"]), changed_count=data["changed_count"],
+                   changed=[Replayed.from_dict(item) for item in data.get("changed", [])])
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,52 +182,184 @@ class ReplayReport:
     protocol_version: str
     replayed: int
     changed: tuple[Replayed, ...] = field(default=())
+    by_kind: tuple[tuple[str, int], ...] = ()
+    """Each kind of change with how many cases show it, most frequent first."""
+    previous_supplied: int = 0
+    """How many stored inputs were replayed with ``previous`` from the store's sign-offs."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"rulebase_version": self.rulebase_version, "protocol": self.protocol,
                 "protocol_version": self.protocol_version, "replayed": self.replayed,
                 "would_change": len(self.changed), "unchanged": self.replayed - len(self.changed),
+                "previous_supplied": self.previous_supplied,
+                "summary": [{"kind": kind, "cases": count} for kind, count in self.by_kind],
                 "changed": [item.as_dict() for item in self.changed]}
 
 
-def replay(store: Store, evaluator: Evaluator,
-           progress: Callable[[Replayed], None] | None = None) -> ReplayReport:
-    """Decide every stored assessment again; report those whose outcome would change."""
-    return replay_items(store.stored_assessments(), evaluator, progress)
+# ---- the signed phase (protocol section 2.1) --------------------------------------------
 
 
-def replay_items(items: Iterable[StoredAssessmentInput], evaluator: Evaluator,
-                 progress: Callable[[Replayed], None] | None = None) -> ReplayReport:
-    changed: list[Replayed] = []
-    count = 0
+def _needs_previous(document: dict[str, Any]) -> bool:
+    previous = document.get("previous")
+    return not (isinstance(previous, dict) and previous.get("date") is not None)
+
+
+def _with_previous(document: dict[str, Any], previous: dict[str, str] | None
+                   ) -> tuple[dict[str, Any], str | None]:
+    """The document with ``previous`` as the service fills it, and a note saying so (none
+    when the input had no ``previous`` and there is no sign-off: nothing was supplied)."""
+    stored = document.get("previous")
+    if stored is None and previous is None:
+        return document, None
+    was = (f"previous.phase {stored.get('phase')} without a date"
+           if isinstance(stored, dict) and stored.get("phase") is not None else "no previous")
+    document = dict(document)
+    if previous is None:
+        document.pop("previous", None)
+        return document, f"stored input had {was}; no sign-off on record: no previous"
+    document["previous"] = previous
+    return document, (f"stored input had {was}; from the store's sign-offs: "
+                      f"{previous['phase']} (assessment of {previous['date']})")
+
+
+# ---- replaying -------------------------------------------------------------------------
+
+
+def replay_items(items: Iterable[ArchivedDecision], evaluator: Evaluator,
+                 visits: Iterable[SignedVisit] = (),
+                 progress: Callable[[Replayed], None] | None = None) -> ChunkResult:
+    """Replay ``items`` (one chunk); ``visits`` are the sign-offs of their injuries."""
+    by_injury: dict[str, list[SignedStep]] = {}
+    for visit in visits:
+        by_injury.setdefault(visit.injury_id, []).append(SignedStep(
+            assessment_id=visit.assessment_id, assessment_date=visit.assessment_date,
+            stored_at=visit.stored_at, signed_phase=visit.signed_phase,
+            signed_at=visit.signed_at, superseded_at=visit.superseded_at))
+    result = ChunkResult()
     for item in items:
-        count += 1
-        result = _replay_one(item, evaluator)
-        if result.changed:
-            changed.append(result)
+        replayed = replay_one(item, evaluator, by_injury.get(item.injury_id, ()))
+        result.add(replayed)
         if progress is not None:
-            progress(result)
-    protocol = evaluator.protocol
-    return ReplayReport(rulebase_version=evaluator.version, protocol=protocol.id,
-                        protocol_version=protocol.version, replayed=count,
-                        changed=tuple(changed))
+            progress(replayed)
+    return result
 
 
-def _replay_one(item: StoredAssessmentInput, evaluator: Evaluator) -> Replayed:
-    stored = json.loads(item.decision_json)
+def replay_one(item: ArchivedDecision, evaluator: Evaluator,
+               steps: Iterable[SignedStep] = ()) -> Replayed:
+    """Decide one stored assessment again and compare it with the stored decision."""
     replayed = Replayed(assessment_id=item.assessment_id, athlete_id=item.athlete_id,
                         assessment_date=item.assessment_date, decision_id=item.decision_id,
                         stored_rulebase=item.rulebase_version,
                         superseded_by=item.superseded_by)
-    try:
-        assessment = parse_assessment_json(item.document)
-    except InvalidAssessment as exc:
-        return replace(replayed, problems=exc.problems)
+    document = orjson.loads(item.document)
+    if isinstance(document, dict) and _needs_previous(document):
+        # what the service filled when it stored this assessment (protocol section 2.1)
+        document, note = _with_previous(document, latest_signed_step(
+            steps, item.assessment_date, as_of=item.created_at, excluding=item.supersedes))
+        replayed = replace(replayed, previous_supplied=note)
+    stored = orjson.loads(item.decision_json)
     evaluated_at = stored.get("evaluated_at")
     when = (dt.datetime.fromisoformat(evaluated_at.replace("Z", "+00:00"))
             if isinstance(evaluated_at, str) else None)
-    new = json.loads(evaluator.decide(assessment, evaluated_at=when).to_json())
+    try:
+        new = evaluator.decide_data(document, evaluated_at=when)
+    except InvalidAssessment as exc:
+        return replace(replayed, problems=exc.problems)
     return replace(replayed, changes=tuple(compare_decisions(stored, new)))
+
+
+def replay_chunk(store: Store, evaluator: Evaluator, bounds: ChunkBounds,
+                 progress: Callable[[Replayed], None] | None = None) -> ChunkResult:
+    """Replay one chunk of the archive (read streamed, in storage order)."""
+    database = store.database
+    visits = signed_visits(database, chunk_injuries(database, bounds.after, bounds.last))
+    return replay_items(archived_decisions(database, bounds.after, bounds.last), evaluator,
+                        visits, progress)
+
+
+def replay(store: Store, evaluator: Evaluator,
+           progress: Callable[[Replayed], None] | None = None, *,
+           chunk_size: int = DEFAULT_CHUNK_SIZE) -> ReplayReport:
+    """Decide every stored assessment again in this process; report those that would change.
+
+    Keeps every changed case in memory: for a large archive use :func:`replay_chunks`.
+    """
+    total = ChunkResult()
+    changed: list[Replayed] = []
+    for bounds in archive_chunks(store.database, chunk_size):
+        result = replay_chunk(store, evaluator, bounds, progress)
+        total.merge_counts(result)
+        changed += result.changed
+    return _report(evaluator, total, tuple(changed))
+
+
+def _report(evaluator: Evaluator, total: ChunkResult, changed: tuple[Replayed, ...]
+            ) -> ReplayReport:
+    protocol = evaluator.protocol
+    return ReplayReport(rulebase_version=evaluator.version, protocol=protocol.id,
+                        protocol_version=protocol.version, replayed=total.replayed,
+                        changed=changed,
+                        by_kind=tuple((s["kind"], s["cases"]) for s in total.summary()),
+                        previous_supplied=total.previous_supplied)
+
+
+# ---- in a pool of processes ------------------------------------------------------------
+# The command line hands these to ``sprintclear.batch.ordered_map`` (one ordered process
+# pool with the progress bar for every batch command): plan the chunks here, then each
+# process opens its own connection (:func:`start_replay_process`) and replays chunks
+# (:func:`replay_planned_chunk`); the results come back in chunk order.
+
+_process: dict[str, Any] = {}
+
+
+def plan_chunks(database_url: str, chunk_size: int = DEFAULT_CHUNK_SIZE
+                ) -> tuple[int, list[ChunkBounds]]:
+    """The archive's size and its chunks' bounds (two keys each); the connection used to
+    plan is closed before any process is started."""
+    store = Store.open(database_url)
+    try:
+        return archive_size(store.database), list(archive_chunks(store.database, chunk_size))
+    finally:
+        store.close()
+
+
+def start_replay_process(database_url: str, protocol_path: str | None) -> None:
+    """A process of the pool (or this one): its own connection and evaluator."""
+    previous = _process.get("store")
+    if previous is not None:
+        previous.close()
+    _process["store"] = Store.open(database_url)
+    _process["evaluator"] = evaluator_for(load_protocol(protocol_path) if protocol_path
+                                          else None)
+
+
+def end_replay_process() -> None:
+    """Close the connection :func:`start_replay_process` opened in this process, if any."""
+    store = _process.pop("store", None)
+    if store is not None:
+        store.close()
+
+
+def replay_planned_chunk(bounds: ChunkBounds) -> ChunkResult:
+    """Replay one planned chunk with the process's connection and evaluator."""
+    return replay_chunk(_process["store"], _process["evaluator"], bounds)
+
+
+def replay_chunks(database_url: str, protocol_path: Path | None, *,
+                  chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[int, Iterator[ChunkResult]]:
+    """The archive's size, and its chunks' results in storage order, in this process."""
+    size, chunks = plan_chunks(database_url, chunk_size)
+    start_replay_process(database_url, str(protocol_path) if protocol_path else None)
+    gc.freeze()
+
+    def results() -> Iterator[ChunkResult]:
+        try:
+            for bounds in chunks:
+                yield replay_planned_chunk(bounds)
+        finally:
+            end_replay_process()
+
+    return size, results()
 
 
 # ---- comparing two decisions ----------------------------------------------------------
@@ -137,6 +376,17 @@ def _yes(value: Any) -> str:
 
 def _by_id(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(item.get("id")): item for item in items}
+
+
+def change_kind(change: Change) -> str:
+    """The kind a change is counted under in the summary: what changed and which way
+    (``phase: sprint (4) → run (3)``, ``C202: met → unmet``, ``red flag R10: raised``);
+    lists (allowed activities, blocking criteria, red flags not checked) count as changed."""
+    if change.what in {"allowed activities", "blocking", "red flags not checked"}:
+        return f"{change.what} changed"
+    if change.what.startswith(("red flag ", "caution ")):
+        return f"{change.what}: {change.after}"
+    return f"{change.what}: {change.before} → {change.after}"
 
 
 def compare_decisions(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:

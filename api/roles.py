@@ -6,8 +6,10 @@ that may perform it, here and nowhere else; a route declares its operation
 
 =========  ===========================================================
 clinician  enter athletes, injuries and assessments; evaluate; read
-           everything clinical; sign off decisions; download reports
-auditor    read everything clinical, the audit trail, and verify it; the access log
+           everything clinical; sign off decisions; download reports; issue the
+           missing reports of signed-off decisions in bulk
+auditor    read everything clinical, the audit trail, and verify it; the access log;
+           replay the archive with the rule base in use
 insurer    read signed decisions and download their reports, nothing else
 admin      manage API keys, nothing clinical
 =========  ===========================================================
@@ -46,6 +48,8 @@ OPERATIONS: Final[dict[str, frozenset[Role]]] = {
     "report.read": frozenset({_C, _A, _I}),
     "audit.read": frozenset({_A}),
     "access.read": frozenset({_A}),
+    "replay.run": frozenset({_A}),
+    "report.issue": frozenset({_C}),
     "key.manage": frozenset({_ADMIN}),
 }
 """Operation → the roles that may perform it."""

@@ -4,6 +4,10 @@
 ``SPRINTCLEAR_DATABASE_URL``           SQLAlchemy URL; default a SQLite file in the user's
                                        data directory (:func:`default_database_url`)
 ``SPRINTCLEAR_PROTOCOL``               a clinic's protocol file; default the shipped one
+``SPRINTCLEAR_KEEPALIVE_REQUESTS``     requests per keep-alive connection before the
+                                       client is asked to reconnect (default 100; 0 never)
+``SPRINTCLEAR_REDIS_URL``              Redis for replay jobs (RQ, ``sprintclear worker``);
+                                       without it a replay runs in the service's process
 ``SPRINTCLEAR_SIGNING_P12``            the clinic's PKCS#12 signing key for reports
 ``SPRINTCLEAR_SIGNING_PASSWORD_FILE``  a file holding that key's password
 ``SPRINTCLEAR_SIGNING_NAME``           the signer's name written in the signature
@@ -71,6 +75,13 @@ class Settings(BaseSettings):
                               description="SQLAlchemy database URL (SQLite file or PostgreSQL)")
     protocol: Path | None = Field(default=None,
                                   description="A clinic's protocol file instead of the default")
+    keepalive_requests: int = Field(
+        default=100, ge=0, description="Requests on one keep-alive connection before the "
+                                       "service asks the client to reconnect, so that "
+                                       "`serve --workers N` spreads clients (0: never)")
+    redis_url: str | None = Field(
+        default=None, description="Redis for replay jobs (RQ; `sprintclear worker` takes them); "
+                                  "without it a replay runs in the service's process")
     signing_p12: Path | None = Field(default=None,
                                      description="PKCS#12 file with the clinic's signing key")
     signing_password_file: Path | None = Field(

@@ -1,6 +1,7 @@
 """Benchmark: the clearance service over loopback HTTP, as a clinic would run it.
 
     python bench/service.py [--requests 2000] [--clients 4] [--workers 2]
+        [--store-clients 100] [--database-url postgresql+psycopg://...?options=-csearch_path%3Dbench]
 
 Starts a real ``sprintclear serve`` on a free port with a fresh SQLite
 database in a temporary folder, makes a clinician key and one athlete and
@@ -84,11 +85,29 @@ def _drive(job: tuple[str, str, list[tuple[str, bytes]]]) -> tuple[list[float], 
     return latencies, failures
 
 
+def _drive_threads(job: tuple[str, str, list[list[tuple[str, bytes]]]]
+                   ) -> tuple[list[float], int]:
+    """Several clients in one process, one thread and one keep-alive connection each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, key, shares = job
+    with ThreadPoolExecutor(len(shares)) as threads:
+        results = list(threads.map(_drive, [(url, key, share) for share in shares]))
+    return [x for share, _ in results for x in share], sum(f for _, f in results)
+
+
 def _run(pool: ProcessPoolExecutor, url: str, key: str, requests: list[tuple[str, bytes]],
-         clients: int) -> tuple[float, list[float], int]:
+         clients: int, processes: int | None = None) -> tuple[float, list[float], int]:
+    """``clients`` concurrent clients, spread over ``processes`` client processes (threads
+    within each when there are more clients than processes)."""
+    processes = min(processes or clients, clients)
     shares = [requests[index::clients] for index in range(clients)]
+    groups = [shares[index::processes] for index in range(processes)]
     started = time.perf_counter()
-    results = list(pool.map(_drive, [(url, key, share) for share in shares]))
+    if processes == clients:
+        results = list(pool.map(_drive, [(url, key, share) for share in shares]))
+    else:
+        results = list(pool.map(_drive_threads, [(url, key, group) for group in groups]))
     elapsed = time.perf_counter() - started
     latencies = sorted(latency for share, _ in results for latency in share)
     return elapsed, latencies, sum(failures for _, failures in results)
@@ -98,7 +117,8 @@ def _report(name: str, elapsed: float, latencies: list[float], failures: int) ->
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
     print(f"  {name:<16} {len(latencies) / elapsed:6.0f} requests/s · p50 {p50:6.1f} ms · "
-          f"p99 {p99:6.1f} ms · {len(latencies)} requests, {failures} failed")
+          f"p99 {p99:6.1f} ms · {len(latencies)} requests, {failures} failed · load average "
+          f"{os.getloadavg()[0]:.1f}")
 
 
 def main() -> int:
@@ -107,10 +127,16 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--store-clients", type=int, default=None,
+                        help="concurrent clients for store + decide (default --clients), "
+                             "as threads in the --clients processes")
+    parser.add_argument("--database-url", default=None,
+                        help="an empty database (e.g. PostgreSQL with its own search_path "
+                             "schema); default a fresh SQLite file")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="sprintclear-bench-"))
-    database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    database_url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
     store = Store.open(database_url, migrate_schema=True)
     key = store.create_key(Principal(key_id=None, name="bench", role="operator"),
                            role="clinician", name="bench clinician").key
@@ -146,12 +172,15 @@ def main() -> int:
             stored.append((path, json.dumps(document).encode()))
 
         print(f"sprintclear serve: {args.workers} worker{'s' if args.workers > 1 else ''}, "
-              f"SQLite; {args.clients} client processes on the same {os.cpu_count()}-core "
-              f"machine, keep-alive")
+              f"{database_url.split(':')[0].split('+')[0]}; {args.clients} client processes "
+              f"on the same {os.cpu_count()}-core machine, keep-alive (reconnect every "
+              f"{os.environ.get('SPRINTCLEAR_KEEPALIVE_REQUESTS', '100')} requests)")
         with ProcessPoolExecutor(args.clients) as pool:
             _run(pool, url, key, evaluate[:100], args.clients)  # warm up every worker
             _report("evaluate", *_run(pool, url, key, evaluate, args.clients))
-            _report("store + decide", *_run(pool, url, key, stored, args.clients))
+            writers = args.store_clients or args.clients
+            _report(f"store + decide ×{writers}",
+                    *_run(pool, url, key, stored, writers, args.clients))
 
         with httpx.Client(base_url=url, headers={"X-API-Key": key}) as client:
             client.get("/healthz")

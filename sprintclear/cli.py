@@ -189,11 +189,12 @@ main.add_command(timestamp)
 main.add_command(verify)
 main.add_command(demo_pki)
 # service (issue 4): serve, keys, audit              → sprintclear/service_cli.py
-from sprintclear.service_cli import audit, keys, serve  # noqa: E402
+from sprintclear.service_cli import audit, keys, serve, worker  # noqa: E402
 
 main.add_command(serve)
 main.add_command(keys)
 main.add_command(audit)
+main.add_command(worker)
 # FHIR (issue 12): export fhir, import fhir          → sprintclear/fhir_cli.py
 from sprintclear.fhir_cli import export_group, import_group  # noqa: E402
 

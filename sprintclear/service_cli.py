@@ -244,6 +244,30 @@ def _load_demo(store: Any, evaluator: Any, examples: list[Any]) -> None:
         click.echo(f"demo key     {role:<10} {new.key}")
 
 
+# ---- worker ---------------------------------------------------------------------------
+
+
+@click.command()
+@_database_option
+@click.option("--redis-url", envvar="SPRINTCLEAR_REDIS_URL", required=True, metavar="URL",
+              help="The Redis the service queues jobs on (default: SPRINTCLEAR_REDIS_URL).")
+@click.option("--queue", envvar="SPRINTCLEAR_RQ_QUEUE", default="sprintclear",
+              show_default=True, help="The queue to take jobs from.")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--name", default=None, help="The worker's name in RQ (default: a unique one).")
+def worker(database_url: str | None, redis_url: str, queue: str, burst: bool,
+           name: str | None) -> None:
+    """Take replay jobs from the queue (run any number, on any machines sharing the
+    database). At start-up, queues a job for every replay left unfinished."""
+    from api.jobs import run_worker
+
+    store = _open(database_url, migrate=False)
+    try:
+        _run(lambda: run_worker(store, redis_url, queue=queue, burst=burst, name=name))
+    finally:
+        store.close()
+
+
 # ---- keys -----------------------------------------------------------------------------
 
 
@@ -340,32 +364,112 @@ def audit_verify(database_url: str | None, as_json: bool) -> None:
 @_database_option
 @_protocol_option
 @click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
-def audit_replay(database_url: str | None, protocol_path: Path | None, as_json: bool) -> None:
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="Processes deciding in parallel (default: the number of cores); the "
+                   "output is the same for any N.")
+@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=250, hidden=True,
+              help="Assessments per chunk (the unit of work of a process).")
+def audit_replay(database_url: str | None, protocol_path: Path | None, as_json: bool,
+                 jobs: int | None, chunk_size: int) -> None:
     """Decide every stored assessment again with the current rule base (or --protocol) and
-    list the decisions that would change, and why. Nothing stored is changed."""
-    from api.replay import replay
+    list the decisions that would change: first how many cases show each kind of change,
+    then the cases. Nothing stored is changed.
 
-    evaluator = _evaluator(protocol_path)
-    store = _open(database_url, migrate=False)
-    try:
-        report = _run(lambda: replay(store, evaluator))
-    finally:
-        store.close()
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    A stored input without previous.date (2026.1) is decided with `previous` supplied from
+    the store's sign-offs, as the service fills it (protocol 2027.1, section 2.1); each
+    such case says so. A progress bar is shown on standard error when it is a terminal.
+    """
+    from api.replay import (
+        ChunkResult,
+        end_replay_process,
+        plan_chunks,
+        replay_planned_chunk,
+        start_replay_process,
+    )
+    from sprintclear.batch import ordered_map
+
+    evaluator = _evaluator(protocol_path)  # refuses an unusable protocol before any work
+    url = _url(database_url)
+    _, chunks = _run(lambda: plan_chunks(url, chunk_size))
+    results = ordered_map(replay_planned_chunk, chunks, jobs=jobs, total=len(chunks),
+                          initializer=start_replay_process,
+                          initargs=(url, str(protocol_path) if protocol_path else None),
+                          description="replay", unit="chunk", min_pool_items=2)
+    total = ChunkResult()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as cases:
+        def consume() -> None:
+            for result in results:
+                total.merge_counts(result)
+                for item in result.changed:
+                    cases.write(json.dumps(item.as_dict(), ensure_ascii=False) + "\n")
+
+        try:
+            _run(consume)
+        finally:
+            end_replay_process()  # the connection of this process, when no pool was used
+        cases.seek(0)
+        protocol = evaluator.protocol
+        head = {"rulebase_version": evaluator.version, "protocol": protocol.id,
+                "protocol_version": protocol.version, "replayed": total.replayed,
+                "would_change": total.changed_count,
+                "unchanged": total.replayed - total.changed_count,
+                "previous_supplied": total.previous_supplied, "summary": total.summary()}
+        if as_json:
+            _replay_json(head, cases)
+        else:
+            _replay_text(head, cases)
+
+
+def _replay_json(head: dict[str, Any], cases: Any) -> None:
+    """One JSON object, the cases streamed from the spool (memory flat in their number)."""
+    out = sys.stdout
+    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "changed": [')
+    for index, line in enumerate(cases):
+        out.write(("," if index else "") + line.rstrip("\n"))
+    out.write("]}\n")
+
+
+def _replay_text(head: dict[str, Any], cases: Any) -> None:
+    click.echo(f"replayed {head['replayed']} stored assessments with rule base "
+               f"{head['rulebase_version'][:12]} (protocol {head['protocol']} "
+               f"{head['protocol_version']}); nothing stored was changed")
+    click.echo(f"{head['would_change']} would change, {head['unchanged']} would not")
+    if head["previous_supplied"]:
+        click.echo(f"{head['previous_supplied']} stored inputs had no previous.date: "
+                   f"decided with `previous` from the store's sign-offs, as the service fills "
+                   f"it (protocol section 2.1)")
+    if not head["summary"]:
         return
-    click.echo(f"replayed {report.replayed} stored assessments with rule base "
-               f"{report.rulebase_version[:12]} (protocol {report.protocol} "
-               f"{report.protocol_version}); nothing stored was changed")
-    click.echo(f"{len(report.changed)} would change, "
-               f"{report.replayed - len(report.changed)} would not")
-    for item in report.changed:
-        note = f", superseded by {item.superseded_by}" if item.superseded_by else ""
-        click.echo(f"\n{item.assessment_id} · {item.athlete_id} · assessed "
-                   f"{item.assessment_date} · decision {item.decision_id} (rule base "
-                   f"{item.stored_rulebase[:12]}{note})")
-        for problem in item.problems:
-            click.echo(f"  no longer valid: {problem}")
-        for change in item.changes:
-            line = f"  {change.what:<20} {change.before} → {change.after}"
-            click.echo(line + (f"\n  {'':<20} {change.why}" if change.why else ""))
+    width = len(str(head["summary"][0]["cases"]))
+    click.echo("\nBy kind of change (cases showing it)")
+    for kind in head["summary"]:
+        click.echo(f"  {kind['cases']:>{width}}  {kind['kind']}")
+    click.echo("\nCases")
+    for line in cases:
+        item = json.loads(line)
+        note = f", superseded by {item['superseded_by']}" if item["superseded_by"] else ""
+        click.echo(f"\n{item['assessment_id']} · {item['athlete_id']} · assessed "
+                   f"{item['assessment_date']} · decision {item['decision_id']} (rule base "
+                   f"{item['stored_rulebase'][:12]}{note})")
+        if item["previous_supplied"]:
+            click.echo(f"  {'previous':<20} {item['previous_supplied']}")
+        for problem in item["no_longer_valid"]:
+            click.echo(f"  {'no longer valid':<20} {problem['field']}: {problem['message']}")
+        for change in item["changes"]:
+            click.echo(_case_line(change))
+
+
+def _case_line(change: dict[str, str]) -> str:
+    """One change of a case on one or two lines; lists say how many were added and removed
+    (the cases are for reading, the full lists are in --json)."""
+    what, before, after, why = (change["what"], change["before"], change["after"],
+                                change["why"])
+    if what in {"allowed activities", "blocking", "red flags not checked"}:
+        added = sum(1 for word in why.split() if word.startswith("+"))
+        removed = sum(1 for word in why.split() if word.startswith("−"))
+        names = " ".join(why.split()) if len(why) <= 60 else f"{added} added, {removed} removed"
+        return f"  {what:<20} {names}"
+    line = f"  {what:<20} {before} → {after}"
+    if why and what not in {"phase", "criteria phase"}:  # the criteria lines say why
+        line += f"\n  {'':<20} {why}"
+    return line

@@ -103,3 +103,85 @@ def test_compare_names_added_and_removed_red_flags() -> None:
     assert changes["red flag R3"].after == "raised"
     assert "next-morning pain 4" in changes["red flag R3"].why
     assert changes["phase"].after == "load (2)"  # a flare steps back from the signed run
+
+
+# ---- the signed phase, chunks ------------------------------------------------------------
+
+from api.store.replay_reads import archive_chunks  # noqa: E402
+
+
+def _strip_previous_date(store: Store) -> None:
+    """Make the stored inputs look like 2026.1 ones: previous.phase without previous.date."""
+    with store.database.engine.begin() as connection:
+        if store.dialect == "postgresql":
+            connection.execute(text("ALTER TABLE assessments DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER assessments_write_once_update"))
+        for assessment_id, document in connection.execute(
+                text("SELECT id, document FROM assessments")).all():
+            data = json.loads(document)
+            if "previous" in data:
+                data["previous"].pop("date", None)
+            connection.execute(text("UPDATE assessments SET document = :d WHERE id = :i"),
+                               {"d": json.dumps(data, sort_keys=True, separators=(",", ":")),
+                                "i": assessment_id})
+
+
+def test_a_stored_input_without_previous_date_takes_previous_from_the_sign_offs(
+        store: Store) -> None:
+    """The winger's second visit, stored with previous.phase alone, is decided with the
+    phase signed for the first visit and that visit's date, and the case says so; the first
+    visit (nothing signed before it) is decided without previous."""
+    evaluator = evaluator_for()
+    store.create_athlete(CLINICIAN, athlete_id="FC-23")
+    first_doc = load_example("hamstring-winger-cleared-to-sprint")
+    injury = store.create_injury(CLINICIAN, "FC-23", region=first_doc["injury"]["region"],
+                                 side=first_doc["injury"]["side"],
+                                 date=first_doc["injury"]["date"])
+    first_doc = json.loads(json.dumps(first_doc))
+    first_doc["assessment"]["date"] = first_doc["previous"]["date"]
+    first_doc.pop("previous")
+    first = parse_assessment(first_doc)
+    stored_first = store.record_assessment(CLINICIAN, injury.id, first,
+                                           evaluator.decide(first, evaluated_at=store.now()))
+    phase = load_example("hamstring-winger-cleared-to-sprint")["previous"]["phase"]
+    if stored_first.summary.phase.id == phase:
+        store.sign_off(CLINICIAN, stored_first.id, action="accept")
+    else:
+        store.sign_off(CLINICIAN, stored_first.id, action="override", phase=phase,
+                       reason="reviewed in person")
+    second = parse_assessment(load_example("hamstring-winger-cleared-to-sprint"))
+    store.record_assessment(CLINICIAN, injury.id, second,
+                            evaluator.decide(second, evaluated_at=store.now()))
+    _strip_previous_date(store)
+    report = replay(store, evaluator)
+    assert report.replayed == 2
+    assert report.previous_supplied == 1
+    assert report.changed == ()  # the same previous as the service filled: the same decision
+    signed = load_example("hamstring-winger-cleared-to-sprint")["previous"]
+    from api.replay import replay_one
+    from api.store.replay_reads import archived_decisions, signed_visits
+    bounds = next(archive_chunks(store.database, 10))
+    items = list(archived_decisions(store.database, bounds.after, bounds.last))
+    from api.signed_phase import SignedStep
+    steps = [SignedStep(v.assessment_id, v.assessment_date, v.stored_at, v.signed_phase,
+                        v.signed_at, v.superseded_at)
+             for v in signed_visits(store.database, {injury.id})]
+    case = replay_one(items[1], evaluator, steps)
+    assert case.previous_supplied == (
+        f"stored input had previous.phase {signed['phase']} without a date; from the store's "
+        f"sign-offs: {signed['phase']} (assessment of {signed['date']})")
+    assert not case.changed
+
+
+def test_chunks_cover_the_archive_once_in_storage_order(store: Store) -> None:
+    """Chunks of 2 over 3 stored assessments: 2 + 1, in storage order, each read once."""
+    _stored(store)
+    chunks = list(archive_chunks(store.database, 2))
+    assert [c.size for c in chunks] == [2, 1]
+    assert chunks[1].after == chunks[0].last
+    whole = [item.decision_id for item in store.stored_assessments()]
+    from api.store.replay_reads import archived_decisions
+    read = [item.decision_id for c in chunks
+            for item in archived_decisions(store.database, c.after, c.last)]
+    assert read == whole

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from support import load_example, problem, varied
 
+from api.store import Principal
+from api.store.jobs import JobStore
+
 if TYPE_CHECKING:
     from conftest import Service
 
@@ -48,6 +51,10 @@ ENDPOINTS: list[tuple[str, str, set[str], Any, int]] = [
     ("GET", "/v1/access-log", {A}, None, 200),
     ("GET", "/v1/audit/verify", {A}, None, 200),
     ("GET", "/v1/audit/entries", {A}, None, 200),
+    ("POST", "/v1/replays", {A}, None, 202),
+    ("GET", "/v1/replays/{replay}", {A}, None, 200),
+    ("POST", "/v1/reports/issues", {C}, None, 202),
+    ("GET", "/v1/reports/issues/{issue}", {C}, None, 200),
     ("GET", "/v1/keys", {ADMIN}, None, 200),
     ("POST", "/v1/keys", {ADMIN}, {"role": "insurer", "name": "Acme Mutual"}, 201),
     ("POST", "/v1/keys/{key}/revoke", {ADMIN}, None, 200),
@@ -63,9 +70,15 @@ def _setup(service: Service) -> dict[str, str]:
     assert response.status_code == 201
     key = service.client.post("/v1/keys", json={"role": "auditor", "name": "to revoke"},
                               headers=service.as_(ADMIN)).json()
+    jobs = JobStore(service.store.database)
+    for kind in ("replay", "reports"):  # finished jobs (no chunks) to read
+        jobs.create(job_id=f"job-{kind}", kind=kind, created_at="2026-03-01T09:00:00Z",
+                    actor=Principal(key_id=None, name="test", role=A),
+                    rulebase_version="0" * 64, protocol_id="p", protocol_version="1",
+                    protocol_text=None, chunks=[], lease_seconds=60)
     return {"athlete": "FC-23", "injury": stored["injury_id"], "decision": stored["id"],
             "assessment": stored["assessment_id"], "signed": signed["id"],
-            "key": key["info"]["id"]}
+            "key": key["info"]["id"], "replay": "job-replay", "issue": "job-reports"}
 
 
 def _call(service: Service, method: str, path: str, body: Any, ids: dict[str, str],

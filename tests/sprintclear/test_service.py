@@ -135,6 +135,33 @@ def test_audit_replay_lists_changes_and_writes_nothing(database_url: str,
     assert _run("audit", "verify", "--database-url", database_url).exit_code == 0
 
 
+def test_audit_replay_summary_first_and_the_same_with_any_number_of_jobs(
+        database_url: str, tmp_path: Path) -> None:
+    """The kinds of change come before the cases, no case lists whole activity lists, and
+    one process and a pool of two (a chunk each) give byte-identical output (text and
+    JSON)."""
+    _with_decisions(database_url)
+    document = json.loads(default_protocol_text())
+    document["id"], document["version"] = "clinic-strict", "2026.2"
+    next(c for c in document["criteria"] if c["id"] == "C302")["parts"][0]["threshold"] = 95
+    protocol = tmp_path / "strict.json"
+    protocol.write_text(json.dumps(document), "utf-8")
+    args = ["audit", "replay", "--protocol", str(protocol), "--database-url", database_url,
+            "--chunk-size", "1"]
+    one, two = _run(*args, "--jobs", "1"), _run(*args, "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0, one.output
+    assert one.stdout == two.stdout
+    text_out = one.stdout
+    assert text_out.index("By kind of change") < text_out.index("Cases")
+    assert "  1  C302: met → unmet" in text_out
+    assert "  1  phase: sprint (4) → run (3)" in text_out
+    assert "allowed activities   0 added, 6 removed" in text_out
+    assert "sprint_90_100pct" not in text_out  # the list is in --json, not in the cases
+    as_json = [_run(*args, "--json", "--jobs", jobs).stdout for jobs in ("1", "2")]
+    assert as_json[0] == as_json[1]
+    assert json.loads(as_json[0])["summary"][0] == {"kind": "C302: met → unmet", "cases": 1}
+
+
 def test_commands_on_a_database_that_is_not_there(tmp_path: Path) -> None:
     """Verify on an empty database, or a server that does not answer, exits 3 saying why."""
     empty = _run("audit", "verify", "--database-url", f"sqlite:///{tmp_path / 'none.sqlite3'}")

@@ -1,0 +1,95 @@
+"""Jobs over the whole archive: replays, and bulk report issues; start one, follow its
+progress, read its result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+
+from api.deps import Allowed, EvaluatorDep, ReportsDep, SettingsDep, StoreDep
+from api.jobs import dispatch, job_view, start_replay, start_report_issue
+from api.openapi import error_responses
+from api.store import Principal
+from api.store.jobs import JobStore
+from rules.errors import NotFound
+
+router = APIRouter(prefix="/v1/replays", tags=["audit"])
+
+
+@router.post("", status_code=202, summary="Replay every stored assessment with the rule base "
+             "in use", responses=error_responses(401, 403))
+def create_replay(caller: Annotated[Principal, Depends(Allowed("replay.run"))],
+                  store: StoreDep, evaluator: EvaluatorDep, settings: SettingsDep,
+                  response: Response) -> dict[str, Any]:
+    """Starts a job that decides every stored assessment again with the service's rule base
+    and compares each outcome with the stored decision (``sprintclear audit replay`` as a
+    job). Answers 202 at once with the job's id and its ``Location``; follow it with ``GET
+    /v1/replays/{id}``. On Redis (``SPRINTCLEAR_REDIS_URL``) ``sprintclear worker``
+    processes do the work, in chunks; otherwise the service's process. Nothing stored is
+    changed: no decision, no audit entry."""
+    protocol_text = settings.protocol.read_text("utf-8") if settings.protocol else None
+    job_id = start_replay(store, evaluator, protocol_text=protocol_text, actor=caller,
+                          redis_url=settings.redis_url)
+    response.headers["Location"] = f"/v1/replays/{job_id}"
+    state = JobStore(store.database).state(job_id)
+    assert state is not None
+    return job_view(state)
+
+
+@router.get("/{replay_id}", summary="A replay's progress and, once done, its summary",
+            responses=error_responses(401, 403, 404))
+def read_replay(replay_id: str, _caller: Annotated[Principal, Depends(Allowed("replay.run"))],
+                store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
+    """``status`` is ``running``, ``done`` or ``failed``; ``progress`` counts the decisions
+    replayed so far of ``decisions``. Once done, ``result`` gives how many were replayed,
+    would change and would not, how many stored inputs took ``previous`` from the store's
+    sign-offs (protocol 2027.1, section 2.1), and ``summary``: each kind of change, most
+    frequent first, with how many cases show it and the first few decision ids. A replay
+    that nobody is working on (its workers died, or the service restarted) is started again
+    from its first chunk not done."""
+    state = JobStore(store.database).state(replay_id)
+    if state is None or state.kind != "replay":
+        raise NotFound(f"replay {replay_id[:80]!r} does not exist")
+    if state.stalled:
+        dispatch(store, replay_id, settings.redis_url)
+    return job_view(state)
+
+
+issues = APIRouter(prefix="/v1/reports/issues", tags=["reports"])
+
+
+@issues.post("", status_code=202, summary="Issue the report of every signed-off decision "
+             "that has none", responses=error_responses(401, 403))
+def create_report_issue(caller: Annotated[Principal, Depends(Allowed("report.issue"))],
+                        store: StoreDep, evaluator: EvaluatorDep, settings: SettingsDep,
+                        reports: ReportsDep, response: Response) -> dict[str, Any]:
+    """Starts a job that renders, signs and keeps the report of each signed-off decision
+    without one, as ``GET /v1/decisions/{id}/report`` would on first request, acting as
+    the caller. A report already kept is left as it is: a decision has one report, and each
+    report and its audit entry are written once, however often the job is started or a
+    chunk redone. Answers 202 with the job's ``Location``; ``result`` gives ``issued`` and
+    the decisions whose report could not be made (``failed``, with why). On Redis the
+    workers sign with their own ``SPRINTCLEAR_SIGNING_*`` key."""
+    job_id = start_report_issue(store, evaluator, actor=caller, redis_url=settings.redis_url,
+                                reports=reports)
+    response.headers["Location"] = f"/v1/reports/issues/{job_id}"
+    state = JobStore(store.database).state(job_id)
+    assert state is not None
+    return job_view(state)
+
+
+@issues.get("/{issue_id}", summary="A bulk report issue's progress and result",
+            responses=error_responses(401, 403, 404))
+def read_report_issue(issue_id: str,
+                      _caller: Annotated[Principal, Depends(Allowed("report.issue"))],
+                      store: StoreDep, settings: SettingsDep,
+                      reports: ReportsDep) -> dict[str, Any]:
+    """``progress`` counts the stored decisions looked at of ``decisions``; once done,
+    ``result`` gives how many reports were issued and which could not be made."""
+    state = JobStore(store.database).state(issue_id)
+    if state is None or state.kind != "reports":
+        raise NotFound(f"report issue {issue_id[:80]!r} does not exist")
+    if state.stalled:
+        dispatch(store, issue_id, settings.redis_url, reports=reports)
+    return job_view(state)
