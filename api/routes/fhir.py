@@ -33,9 +33,9 @@ def decision_fhir(decision_id: str, request: Request,
                   store: StoreDep, evaluator: EvaluatorDep) -> Response:
     """The decision, its assessment's measures, the sign-off (Provenance) and the signed
     report (DocumentReference: URL, size, SHA-1; the SHA-256 as an identifier). Clinicians
-    and auditors read every decision; an insurer only a signed one (404 otherwise, as every decision route: ``api.scope``); an
-    insurer's or auditor's read is recorded in the access log. The
-    athlete's name is in the Patient only for roles that may read athletes."""
+    and auditors read every decision; an insurer only a signed one (404 otherwise, as on
+    every decision route: ``api.scope``); an insurer's or auditor's read is recorded in the
+    access log. The athlete's name is in the Patient only for roles that may read athletes."""
     stored = scoped_decision(store, caller, decision_id)
     report = None
     if stored.report is not None:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from support import problem
 
 from api.main import create_app
 from rules.errors import NotConfigured
