@@ -532,6 +532,7 @@ def _cross_field_problems(data: Mapping[str, Any], already: set[str]) -> list[Pr
     # references that other values are divided by (section 3: LSI, ratios)
     for spec, group_name, name in _REFERENCES:
         minimum = spec.reference_minimum
+        assert minimum is not None  # _REFERENCES holds only fields with one
         value: Any = group(group_name).get(name)
         path = spec.path
         if spec.kind is FieldKind.BILATERAL:
