@@ -267,12 +267,13 @@ class Evaluator:
     def _part(self, part: PartResult) -> dict[str, Any]:
         condition = part.condition
         label, measure, op = self._condition_words(condition)
+        value, threshold = part.value, part.threshold
         return {
             "label": label,
             "measure": measure,
             "op": op,
-            "value": _json(part.value),
-            "threshold": _json(part.threshold),
+            "value": value if type(value) in _PLAIN else _json(value),
+            "threshold": threshold if type(threshold) in _PLAIN else _json(threshold),
             "value_text": measured_text(part),
             "threshold_text": self._threshold_text(part),
             "outcome": "not_assessed" if part.outcome is None else (
