@@ -448,8 +448,13 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 def _json(value: Any) -> Any:
     """Plain JSON values: decimals become numbers (already rounded), tuples lists."""
-    if type(value) in _PLAIN:
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    if kind is dict:  # the exact types first (the slots of a trace step); subclasses below
+        return {key: _json(item) for key, item in value.items()}
+    if kind is Decimal:
+        return float(value)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, Bilateral):
