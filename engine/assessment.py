@@ -329,16 +329,26 @@ def _canonical_document(model: BaseModel) -> dict[str, Any]:
     return {group: members for group, members in dumped.items() if members}
 
 
+_VALUE_FIELDS: tuple[tuple[str, str, str, bool], ...] = tuple(
+    (spec.group, spec.name, spec.path, spec.kind is FieldKind.BILATERAL)
+    for spec in INPUT_FIELDS)
+"""(group, name, path, bilateral) of every input field, in dictionary order: the
+dictionary's ``group`` and ``name`` split the path each time they are read."""
+_REVIEW_PATHS: tuple[tuple[str, str], ...] = tuple(
+    (name, sub.path) for name, sub in REVIEW_SUBFIELDS.items())
+_NOTHING: Mapping[str, Any] = {}
+
+
 def _measure_values(document: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for spec in INPUT_FIELDS:
-        value = document.get(spec.group, {}).get(spec.name)
-        if spec.kind is FieldKind.BILATERAL and value is not None:
+    for group, name, path, bilateral in _VALUE_FIELDS:
+        value = document.get(group, _NOTHING).get(name)
+        if bilateral and value is not None:
             value = Bilateral(value["injured"], value["uninjured"])
-        values[spec.path] = value
+        values[path] = value
     review = values["injury.physician_review"] or {}
-    for name, sub in REVIEW_SUBFIELDS.items():
-        values[sub.path] = review.get(name)
+    for name, path in _REVIEW_PATHS:
+        values[path] = review.get(name)
     return values
 
 
@@ -520,11 +530,10 @@ def _cross_field_problems(data: Mapping[str, Any], already: set[str]) -> list[Pr
                               assessment_date)
 
     # references that other values are divided by (section 3: LSI, ratios)
-    for spec in INPUT_FIELDS:
+    for spec, group_name, name in _REFERENCES:
         minimum = spec.reference_minimum
-        if minimum is None:
-            continue
-        value: Any = group(spec.group).get(spec.name)
+        assert minimum is not None  # _REFERENCES holds only fields with one
+        value: Any = group(group_name).get(name)
         path = spec.path
         if spec.kind is FieldKind.BILATERAL:
             value = value.get("uninjured") if isinstance(value, dict) else None
@@ -540,6 +549,12 @@ def _cross_field_problems(data: Mapping[str, Any], already: set[str]) -> list[Pr
                 spec, f"must be at least {_plain_number(minimum)}"
                       f"{' ' + spec.unit if spec.unit else ''} (got {value!r})"))
     return problems
+
+
+_REFERENCES: tuple[tuple[InputField, str, str], ...] = tuple(
+    (spec, spec.group, spec.name) for spec in INPUT_FIELDS
+    if spec.reference_minimum is not None)
+"""The fields other values are divided by, with their group and name."""
 
 
 def _reference_problem(spec: InputField, what: str) -> str:

@@ -216,8 +216,12 @@ class TriggerResult(NamedTuple):
 def evaluate_criterion(criterion: Criterion, case: Case) -> CriterionResult:
     """Section 3: the status of one criterion (never ``carried_forward``; see the engine)."""
     if not criterion.applies_to(case.assessment.region):
-        return CriterionResult(criterion, "not_applicable",
-                               tuple(_unevaluated(part) for part in criterion.parts))
+        entry = _NOT_APPLICABLE.get(id(criterion))
+        if entry is None or entry[0] is not criterion:
+            entry = _NOT_APPLICABLE[id(criterion)] = (criterion, CriterionResult(
+                criterion, "not_applicable",
+                tuple(_unevaluated(part) for part in criterion.parts)))
+        return entry[1]
     evaluated = []
     failed = False
     assessed = 0
@@ -239,6 +243,11 @@ def evaluate_criterion(criterion: Criterion, case: Case) -> CriterionResult:
                                    attested)
         return CriterionResult(criterion, "not_assessed", parts, attested)
     return CriterionResult(criterion, "not_assessed", parts)
+
+
+_NOT_APPLICABLE: dict[int, tuple[Criterion, CriterionResult]] = {}
+"""A criterion's result where it does not apply: the same for every case, so made once
+(nothing changes a result; carrying forward makes a new one)."""
 
 
 def _unevaluated(condition: Condition) -> PartResult:

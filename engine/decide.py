@@ -267,12 +267,13 @@ class Evaluator:
     def _part(self, part: PartResult) -> dict[str, Any]:
         condition = part.condition
         label, measure, op = self._condition_words(condition)
+        value, threshold = part.value, part.threshold
         return {
             "label": label,
             "measure": measure,
             "op": op,
-            "value": _json(part.value),
-            "threshold": _json(part.threshold),
+            "value": value if type(value) in _PLAIN else _json(value),
+            "threshold": threshold if type(threshold) in _PLAIN else _json(threshold),
             "value_text": measured_text(part),
             "threshold_text": self._threshold_text(part),
             "outcome": "not_assessed" if part.outcome is None else (
@@ -447,8 +448,13 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 def _json(value: Any) -> Any:
     """Plain JSON values: decimals become numbers (already rounded), tuples lists."""
-    if type(value) in _PLAIN:
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    if kind is dict:  # the exact types first (the slots of a trace step); subclasses below
+        return {key: _json(item) for key, item in value.items()}
+    if kind is Decimal:
+        return float(value)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, Bilateral):

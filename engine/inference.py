@@ -117,6 +117,7 @@ _Token = importlib.import_module("experta.matchers.rete.token").Token
 _NoMemory = importlib.import_module("experta.matchers.rete.mixins").NoMemory
 _Agenda = experta.agenda.Agenda
 _FactList = experta.factlist.FactList
+_ConditionalElement = experta.fact.ConditionalElement
 _watchers = experta.watchers
 
 
@@ -219,6 +220,37 @@ class _TypedReteMatcher(_rete.ReteMatcher):  # type: ignore[misc,name-defined]
             node._reset()
 
 
+class _LeanFactList(_FactList):  # type: ignore[misc,valid-type]
+    """experta's fact list, naming a fact of named slots (:class:`_SlotFact`) without a
+    method call per slot.
+
+    ``FactList.declare`` identifies a fact by its class and its slots other than
+    experta's special ``__x__`` keys (a fact equal to one declared is not declared
+    again), asking ``Fact.is_special`` of every key. This does the same for a
+    :class:`_SlotFact`, testing the keys inline; every other fact goes through
+    experta's ``declare``. The fact id, the duplicate check, the numbering and
+    the ``added`` list are experta's.
+    """
+
+    def declare(self, fact: Any) -> Any:
+        if not isinstance(fact, _SlotFact):
+            return super().declare(fact)
+        fact.validate()
+        fact_id = frozenset([fact.__class__] + [
+            (key, value) for key, value in fact.items()
+            if not (isinstance(key, str) and key.startswith("__") and key.endswith("__"))])
+        if self.duplication or fact_id not in self.reference_counter:
+            idx = self.last_index
+            fact.__factid__ = idx
+            self[idx] = fact
+            self.last_index += 1
+            self.added.append(fact)
+            self.reference_counter[fact_id] += 1
+            _watchers.FACTS.info(" ==> %s: %r", fact, fact)
+            return fact
+        return None
+
+
 class _LeanEngine(KnowledgeEngine):  # type: ignore[misc,valid-type]
     """experta's engine with the typed matcher, a reset without introspection, and a run
     loop that formats its log line only when the ``RULES`` watcher would print it.
@@ -232,7 +264,7 @@ class _LeanEngine(KnowledgeEngine):  # type: ignore[misc,valid-type]
 
     def reset(self, **kwargs: Any) -> None:
         self.agenda = _Agenda()
-        self.facts = _FactList()
+        self.facts = _LeanFactList()
         self.matcher.reset()
         self.running = False
         self._KnowledgeEngine__declare(experta.InitialFact())
@@ -300,6 +332,18 @@ class _SlotFact(Fact):  # type: ignore[misc,valid-type]  # experta ships no type
         dict.update(self, {key: value if type(value) in _SCALARS else _freeze(value)
                            for key, value in slots.items()})
         self._Fact__defaults: dict[Any, Any] = {}
+
+    def has_field_constraints(self) -> bool:
+        """experta's check that no slot is a pattern (``Fact.has_field_constraints``),
+        skipping scalars, which never are."""
+        return any(type(value) not in _SCALARS and isinstance(value, _ConditionalElement)
+                   for value in self.values())
+
+    def has_nested_accessor(self) -> bool:
+        """experta's check that no key holds ``__`` (``Fact.has_nested_accessor``); slot
+        keys are strings, whose ``str`` is themselves (``strip("__")`` strips ``_``)."""
+        return any("__" in (key if type(key) is str else str(key)).strip("_")
+                   for key in self.keys())
 
 
 class CaseFact(_SlotFact):

@@ -32,6 +32,13 @@ _CONTEXT = Context(prec=34, rounding=ROUND_HALF_UP)
 
 def to_decimal(value: Number) -> Decimal:
     """The decimal a clinician typed: ``269.99`` stays 269.99, not 269.990000000000009…"""
+    kind = type(value)  # the exact types first; subclasses (bool among them) below
+    if kind is Decimal:
+        return value  # type: ignore[return-value]  # mypy does not narrow on type(...) is
+    if kind is int:
+        return Decimal(value)
+    if kind is float:
+        return Decimal(repr(value))
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):

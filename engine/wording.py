@@ -80,7 +80,10 @@ def format_value(value: Any, condition: MeasureSpec) -> str:
         return "yes" if value else "no"
     if condition.measure == "phase" and isinstance(value, int):
         return f"{value} {PHASE_IDS[value - 1]}"
-    unit = unit_of(condition)
+    entry = _UNITS.get(id(condition))
+    if entry is None or entry[0] is not condition:
+        entry = _UNITS[id(condition)] = (condition, unit_of(condition))
+    unit = entry[1]
     if unit == "%" and isinstance(value, Decimal | int | float):
         text = f"{Decimal(str(value)):.1f}"
     elif isinstance(value, int | float | Decimal):
@@ -90,6 +93,11 @@ def format_value(value: Any, condition: MeasureSpec) -> str:
     if unit is None:
         return text
     return f"{text} %" if unit == "%" else f"{text} {unit}"
+
+
+_UNITS: dict[int, tuple[MeasureSpec, str | None]] = {}
+"""The unit of each condition of a loaded protocol, worked out once (a protocol's
+conditions live as long as it; the entry keeps its condition, so a reused id is seen)."""
 
 
 def _number(value: float | int | Decimal) -> str:
