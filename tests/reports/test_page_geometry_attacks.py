@@ -62,7 +62,7 @@ GEOMETRY = [
     (_crop_page, "page 1: /CropBox"),
     (_shrink_media, "page 1: /MediaBox"),
     (_rotate, "page 1: /Rotate"),
-    (_crop_tree, "the page tree holds /CropBox"),
+    (_crop_tree, "page 1: /CropBox"),  # qpdf pushes an inherited box down to every page
 ]
 IDS = ["crop", "media", "rotate", "inherited-crop"]
 
