@@ -87,3 +87,29 @@ def test_page_geometry_signed_anyway_is_invalid(fresh: bytes, sign_anyway: Any,
 def test_the_report_as_rendered_still_signs_and_verifies(fresh: bytes, sign: Any,
                                                          trust: list[bytes]) -> None:
     assert verify_report(sign(fresh), trust_roots=trust).valid
+
+
+def _title_says_cleared(pdf: pikepdf.Pdf) -> None:
+    """Info and XMP changed alike (so PDF/A's "info and XMP agree" still holds)."""
+    forged = "Signed: phase 6 play — cleared to sprint, cleared to play"
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:title"] = forged
+        meta["dc:description"] = forged
+    pdf.docinfo["/Title"] = forged
+    pdf.docinfo["/Subject"] = forged
+
+
+def test_a_title_planted_before_signing_is_refused(fresh: bytes, sign: Any) -> None:
+    """Found by the review: Title and Subject saying "cleared to play" over a record that
+    says otherwise were signed, and verified VALID (viewers and archive indexes show them)."""
+    with pytest.raises(ReportInputError) as refused:
+        sign(_edited(fresh, _title_says_cleared))
+    assert any("the document's Title is “Signed: phase 6 play" in p
+               for p in refused.value.problems), refused.value.problems
+
+
+def test_a_title_planted_and_signed_anyway_is_invalid(fresh: bytes, sign_anyway: Any,
+                                                      trust: list[bytes]) -> None:
+    result = verify_report(sign_anyway(_edited(fresh, _title_says_cleared)), trust_roots=trust)
+    assert not result.valid
+    assert any("the document's Subject is" in r for r in result.reasons), result.reasons
