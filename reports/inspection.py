@@ -34,9 +34,9 @@ from reports.structure import (
     revision_problems,
     slot_boxes,
 )
-from reports.view import page_one_claims, page_one_contradictions
+from reports.view import page_one_claims, page_one_contradictions, status_subject, status_title
 
-__all__ = ["ReportFile", "content_problems", "expected_stamp", "revision_ends"]
+__all__ = ["ReportFile", "content_problems", "expected_stamp", "metadata_problems", "revision_ends"]
 
 _FOOTER_HASH = re.compile(r"RecordSHA-256:?([0-9a-f]{64})")
 
@@ -160,6 +160,25 @@ class ReportFile:
             approvals += approval
         problems.extend(pdfa_problems(self.documents[-1], self.pdf[:16], drawn))
         return list(dict.fromkeys(problems))
+
+
+def metadata_problems(document: Any, record: ReportRecord, decision: Decision) -> list[str]:
+    """Do the PDF's Title and Subject (what a viewer or an archive index shows first) state
+    the status in force as the record has it (:func:`reports.view.status_title`,
+    :func:`reports.view.status_subject`)? The PDF/A check already makes the XMP agree."""
+    try:
+        expected = {"/Title": status_title(decision, record.signoff),
+                    "/Subject": status_subject(decision, record.signoff)}
+    except (KeyError, TypeError, ValueError) as exc:
+        return [f"the recorded sign-off cannot be read: {exc}"]
+    problems = []
+    info = document.docinfo
+    for key, text in expected.items():
+        given = str(info.get(key, ""))
+        if given != text:
+            problems.append(f"the document's {key[1:]} is “{given[:160]}”, not what the embedded "
+                            f"record says (“{text[:160]}”)")
+    return problems
 
 
 def content_problems(texts: Sequence[str], record: ReportRecord, decision: Decision) -> list[str]:

@@ -314,7 +314,7 @@ def printed_name(name: str | None, signer: ClinicianSigner) -> str:
 def inspect_before_signing(writer: IncrementalPdfFileWriter, pdf: bytes) -> list[str]:
     """Why the file must not be signed: it is not a report as ``report`` writes it, its pages do
     not say what its record says, or a revision after it is not sprintclear's own signature."""
-    from reports.inspection import ReportFile, content_problems
+    from reports.inspection import ReportFile, content_problems, metadata_problems
 
     reader = writer.prev
     with ReportFile(pdf, reader) as report_file:
@@ -328,6 +328,7 @@ def inspect_before_signing(writer: IncrementalPdfFileWriter, pdf: bytes) -> list
             return [f"the embedded record cannot be read: {exc}"]
         problems = report_file.problems(decision, record.content.get("history") or [])
         problems += content_problems(report_file.page_texts(latest), record, decision)
+        problems += metadata_problems(report_file.documents[0], record, decision)
     return problems
 
 

@@ -312,6 +312,41 @@ def _outline_problems(root: Any) -> list[str]:
     return problems
 
 
+_A4_POINTS = (0.0, 0.0, 595.275591, 841.889764)
+"""The page box the renderer writes (A4 in PDF points, as WeasyPrint rounds it)."""
+_INHERITED_GEOMETRY = frozenset({"/MediaBox", "/CropBox", "/Rotate"})
+"""Page attributes a page inherits from the page tree (ISO 32000-1, table 30)."""
+
+
+def _geometry_problems(page_dict: Any, number: int) -> list[str]:
+    """What about a page's boxes or turn differs from the A4 page the renderer writes.
+
+    A ``/CropBox`` or a smaller ``/MediaBox`` that ends above the banner makes a viewer
+    show page 1 without the status in force, and ``/Rotate`` turns it; neither changes
+    what the page draws, so only the geometry itself can tell.
+    """
+    problems: list[str] = []
+    for key in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
+        box = page_dict.get(key)
+        if box is None:
+            if key == "/MediaBox":
+                problems.append(f"page {number}: /MediaBox is missing")
+            continue
+        try:
+            numbers = tuple(float(value) for value in box)
+        except (TypeError, ValueError):
+            numbers = ()
+        if len(numbers) != 4 or any(abs(a - b) > _EPSILON for a, b in zip(numbers, _A4_POINTS,
+                                                                          strict=True)):
+            shown = ", ".join(f"{value:g}" for value in numbers) or str(box)
+            problems.append(f"page {number}: {key} is [{shown}], not the A4 page the renderer "
+                            "writes (a box can hide part of the page)")
+    rotate = page_dict.get("/Rotate")
+    if rotate is not None and rotate != 0:
+        problems.append(f"page {number}: /Rotate is {rotate}; the renderer never turns a page")
+    return problems
+
+
 def rendered_problems(document: pikepdf.Pdf, chart_labels: frozenset[str] | None,
                       drawn: Drawn | None = None) -> list[str]:
     """What in the report as rendered (revision 0) is not what the renderer writes.
@@ -332,6 +367,9 @@ def rendered_problems(document: pikepdf.Pdf, chart_labels: frozenset[str] | None
             what = "JavaScript" if key == "/JavaScript" else "a name tree the renderer never writes"
             problems.append(f"the report's name dictionary holds {key}: {what}")
         problems.extend(_outline_problems(root))
+        for key in sorted(_keys(root.get("/Pages")) & _INHERITED_GEOMETRY):
+            problems.append(f"the page tree holds {key}, which every page would inherit; the "
+                            "renderer sets the geometry on each page only")
         for number, page in enumerate(document.pages, 1):
             page_dict = page.obj
             for annotation in page_dict.get("/Annots") or []:
@@ -339,6 +377,7 @@ def rendered_problems(document: pikepdf.Pdf, chart_labels: frozenset[str] | None
                                 "renderer writes no annotation")
             for key in sorted(_keys(page_dict) - _PAGE_KEYS - {"/Annots"}):
                 problems.append(f"page {number} holds {key}, which the renderer never writes")
+            problems.extend(_geometry_problems(page_dict, number))
             _walk(_page_streams(page_dict), _page_resources(page_dict), f"page {number}", drawn,
                   0, chart_labels is not None)
         problems.extend(drawn.problems)

@@ -76,7 +76,7 @@ from pyhanko_certvalidator import ValidationContext
 from engine.assessment import canonical_json, parse_assessment
 from engine.decide import evaluator_for, rulebase_version
 from engine.decision import Decision
-from reports.inspection import ReportFile, content_problems
+from reports.inspection import ReportFile, content_problems, metadata_problems
 from reports.pdf_reading import PdfContentError
 from reports.record import ReportRecord
 from reports.stamp_text import certificate_name, same_name
@@ -613,6 +613,7 @@ def verify_report(pdf: bytes, *, trust_roots: Sequence[bytes],
             except Exception as exc:  # pydantic ValidationError: not a decision of this model
                 raise _Invalid(f"the embedded decision cannot be read: {_cause(exc)}") from exc
             reasons.extend(report_file.problems(decision, record.content.get("history") or []))
+            reasons.extend(metadata_problems(report_file.documents[0], record, decision))
         shown = {match for text in texts for match in _FOOTER_HASH.findall("".join(text.split()))}
         footer = next(iter(shown)) if len(shown) == 1 else None
         reasons.extend(content_problems(texts, record, decision))

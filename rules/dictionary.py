@@ -115,10 +115,15 @@ def _plain(number: float | None) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
-SINGLE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*$"
-"""Text fields are single lines of printable text: no NUL, tab, newline or escape."""
+SINGLE_LINE_TEXT = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+"""Text fields are single lines of printable text (section 7): no C0 or C1 control (NUL,
+tab, newline, escape, U+0085 NEXT LINE), no U+2028/U+2029 line or paragraph separator, and
+no bidi embedding, override or isolate control (U+202A–U+202E, U+2066–U+2069), which
+would re-order what a page shows after it. Written with ``\\uXXXX`` escapes, which
+Python's ``re``, pydantic's regex engine and JSON Schema (ECMA-262) all read alike."""
 SINGLE_LINE_TEXT_PROBLEM = ("must be a single line of printable text (no control characters "
-                            "such as NUL, tab or newline)")
+                            "such as NUL, tab or newline, no Unicode line separator and no "
+                            "bidirectional override)")
 
 # The choices of the contract, each written once as a Literal type (for type checkers
 # and pydantic models elsewhere) with its tuple of values taken from it.
