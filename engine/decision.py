@@ -312,6 +312,16 @@ class Decision(_Model):
         copy._plain = None
         return copy
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is: the plain data a decision was written from is a
+        cache of the same content, not part of the decision (a decision read back from
+        its JSON equals the one the engine made)."""
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, compact), byte-identical to what the engine wrote."""
         if self._plain is not None:

@@ -308,3 +308,16 @@ def test_decision_records_the_case() -> None:
     assert decision.assessment.exercise_pain_limit == 4
     assert decision.rulebase.protocol_version == default_protocol().version
     assert len(decision.rulebase.version) == 64
+
+
+def test_a_decision_read_back_from_its_json_equals_the_one_decided() -> None:
+    """Regression (issue 11 merge): the engine's decision keeps the plain data it was written
+    from; that cache must not make it unequal to the same decision read back from its JSON
+    (verify compares the embedded record with the decision made again)."""
+    from engine.decision import read_decision
+
+    made = decide(hamstring_play())
+    again = read_decision(made.to_json())
+    assert again == made and made == again
+    assert again.to_json() == made.to_json()
+    assert made != made.model_copy(update={"cleared_to_sprint": not made.cleared_to_sprint})
