@@ -9,13 +9,13 @@ the clinician acknowledged when given (``acknowledged``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from api.signed_phase import SignedStep
+from api.signed_phase import SignedStep, latest_signed_step
 from api.store.canonical import canonical_json
 from api.store.corrections import superseded_by
 from api.store.records import Principal, Signoff
@@ -23,7 +23,8 @@ from api.store.tables import AssessmentRow, DecisionRow, InjuryRow, SignoffRow
 from api.store.transaction import StorePart, get_row, new_id, refuse_nul
 from rules.errors import Conflict, InvalidInput, Problem
 
-__all__ = ["Signoffs", "safety_ids", "signed_steps", "signoff_problems", "signoff_record"]
+__all__ = ["Signoffs", "safety_ids", "signed_steps", "signoff_problems", "signoff_record",
+           "stale_previous"]
 
 
 def signoff_record(row: SignoffRow) -> Signoff:
@@ -100,6 +101,44 @@ def signed_steps(session: Session, injury_id: str) -> list[SignedStep]:
             for a_id, date, stored, phase, signed, superseded in rows]
 
 
+def stale_previous(session: Session, decision: DecisionRow) -> str | None:
+    """Why ``decision`` may no longer be signed because the signed phase it started from is
+    not the one on record now, or None when it still is.
+
+    The record is what :func:`api.signed_phase.latest_signed_step` finds today among the
+    sign-offs of the episode's assessments EARLIER than this one (dated before it, or the
+    same day and stored before it; not the one it corrects): the rule the service fills
+    ``previous`` with, applied again at the sign-off, so that a sign-off corrected away
+    after the decision (the decision then started from a phase no clinician stands by) or
+    a sign-off of an earlier visit made after it was decided never lets a step stand on a
+    stale phase. A decision of the 2026.1 format (no ``previous.date``) is not checked.
+    """
+    document = json.loads(decision.decision_json)
+    if document.get("format") != "sprintclear-decision/2":
+        return None
+    assessment = session.get(AssessmentRow, decision.assessment_id)
+    if assessment is None:
+        return None
+    steps = [step for step in signed_steps(session, assessment.injury_id)
+             if step.assessment_id != assessment.id and not (
+                 step.assessment_date == assessment.assessment_date
+                 and step.stored_at >= assessment.created_at)]
+    now = latest_signed_step(steps, assessment.assessment_date, excluding=assessment.supersedes)
+    given = document.get("previous") or {}
+    then: dict[str, Any] = {"phase": given.get("phase"), "date": given.get("date")}
+    found: dict[str, Any] = dict(now) if now else {"phase": None, "date": None}
+    if found == then:
+        return None
+    def said(step: Mapping[str, Any] | None) -> str:
+        if not step or step.get("phase") is None:
+            return "no signed phase"
+        return f"{step['phase']} (signed for the assessment of {step['date']})"
+    return (f"decision {decision.id} started from {said(then)}, but the signed phase on "
+            f"record before its assessment is now {said(now)}: it cannot be signed; store "
+            f"the assessment again as a correction (?supersedes={decision.assessment_id}) "
+            f"to decide it from the phase on record")
+
+
 class Signoffs(StorePart):
     """The store's sign-offs (part of :class:`~api.store.store.Store`)."""
 
@@ -121,7 +160,10 @@ class Signoffs(StorePart):
         sign-off and its audit entry. An id the decision does not have is ``InvalidInput``.
 
         A sign-off is final: a second one is a ``Conflict``, and so is signing the
-        decision of an assessment that a correction has superseded.
+        decision of an assessment that a correction has superseded, and so is signing a
+        decision whose ``previous`` (the signed phase it started from, protocol 2.1) is no
+        longer the one on record: a sign-off it relied on was corrected away, or another
+        earlier visit was signed since (:func:`stale_previous`).
         """
         with self.transaction(actor) as tx:
             decision = tx.get(DecisionRow, decision_id, "decision")
@@ -137,6 +179,9 @@ class Signoffs(StorePart):
             if later is not None:
                 raise Conflict(f"assessment {decision.assessment_id} of decision {decision_id} "
                                f"was superseded by {later}: sign off that one's decision")
+            stale = stale_previous(tx.session, decision)
+            if stale is not None:
+                raise Conflict(stale)
             recommended = decision.phase_id
             problems = signoff_problems(recommended, action, phase, reason)
             if problems:

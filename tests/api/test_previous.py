@@ -158,3 +158,67 @@ def test_replay_gets_what_the_service_filled_when_it_stored(service: Service) ->
         assert latest_signed_step(steps, item.assessment_date, as_of=item.stored_at,
                                   excluding=item.supersedes) == stored_previous, item
     assert service.store.count("assessments") == 4  # the signed visit, three of the test
+
+
+def _sign(service: Service, decision_id: str, **body: Any) -> Any:
+    return service.client.post(f"/v1/decisions/{decision_id}/signoff",
+                               json=body or {"action": "accept"},
+                               headers=service.as_("clinician"))
+
+
+def test_a_decision_whose_signed_phase_was_corrected_away_cannot_be_signed(
+        service: Service) -> None:
+    """Regression (review, 2026-11-30): visit 1 overridden to sprint; visit 3 decided from
+    it (sprint); visit 1 then corrected (rest pain 5: protect), so its sign-off no longer
+    counts. Signing visit 3 at sprint was accepted (201): cleared to sprint with no signed
+    phase on record. It is a 409 naming both values; a correction of visit 3 decides it
+    from what is on record, and that one can be signed."""
+    service.athlete("FC-23")
+    injury = service.injury("FC-23")
+    winger = varied(load_example(WINGER), {"previous": REMOVE})
+    first = service.assess(injury["id"], varied(winger, {"assessment.date": "2026-03-03"}),
+                           arrange_previous=False)
+    assert first.status_code == 201, first.text
+    overridden = _sign(service, first.json()["id"], action="override", phase="sprint",
+                       reason="took over from the previous physio", confirm_above="sprint")
+    assert overridden.status_code == 201, overridden.text
+    third = service.assess(injury["id"], varied(winger, {"assessment.date": "2026-03-17"}),
+                           arrange_previous=False)
+    assert third.status_code == 201, third.text
+    assert third.json()["decision"]["previous"] == {"phase": "sprint", "date": "2026-03-03"}
+    corrected = service.client.post(
+        f"/v1/injuries/{injury['id']}/assessments?supersedes={first.json()['assessment_id']}",
+        json=varied(winger, {"assessment.date": "2026-03-03", "pain.rest": 5}),
+        headers=service.as_("clinician"))
+    assert corrected.status_code == 201, corrected.text
+    signoffs = service.store.count("signoffs")
+    refused = _sign(service, third.json()["id"])
+    assert refused.status_code == 409, refused.text
+    assert "sprint (signed for the assessment of 2026-03-03)" in refused.text
+    assert "no signed phase" in refused.text
+    assert service.store.count("signoffs") == signoffs
+    again = service.client.post(
+        f"/v1/injuries/{injury['id']}/assessments?supersedes={third.json()['assessment_id']}",
+        json=varied(winger, {"assessment.date": "2026-03-17"}),
+        headers=service.as_("clinician"))
+    assert again.status_code == 201, again.text
+    assert again.json()["decision"]["previous"] == {"phase": None, "date": None}
+    assert _sign(service, again.json()["id"]).status_code == 201
+
+
+def test_a_decision_made_before_an_earlier_visit_was_signed_cannot_be_signed(
+        service: Service) -> None:
+    """The other direction: visit 2 decided with nothing signed; then visit 1 is signed.
+    Visit 2's decision started from no signed phase, which is no longer the record."""
+    service.athlete("FC-23")
+    injury = service.injury("FC-23")
+    winger = varied(load_example(WINGER), {"previous": REMOVE})
+    first = service.assess(injury["id"], varied(winger, {"assessment.date": "2026-03-03"}),
+                           arrange_previous=False)
+    second = service.assess(injury["id"], varied(winger, {"assessment.date": "2026-03-10"}),
+                            arrange_previous=False)
+    assert first.status_code == second.status_code == 201
+    assert _sign(service, first.json()["id"]).status_code == 201
+    refused = _sign(service, second.json()["id"])
+    assert refused.status_code == 409, refused.text
+    assert "run (signed for the assessment of 2026-03-03)" in refused.text
