@@ -378,6 +378,13 @@ def rendered_problems(document: pikepdf.Pdf, chart_labels: frozenset[str] | None
             for key in sorted(_keys(page_dict) - _PAGE_KEYS - {"/Annots"}):
                 problems.append(f"page {number} holds {key}, which the renderer never writes")
             problems.extend(_geometry_problems(page_dict, number))
+            contents = page_dict.get("/Contents")
+            if isinstance(contents, pikepdf.Array):
+                problems.append(f"page {number}: its content is {len(contents)} streams; the "
+                                "renderer writes one (a stream added before or after the "
+                                "page's own can clip or cover what it draws)")
+            elif contents is not None and not isinstance(contents, pikepdf.Stream):
+                problems.append(f"page {number}: /Contents is not a content stream")
             _walk(_page_streams(page_dict), _page_resources(page_dict), f"page {number}", drawn,
                   0, chart_labels is not None)
         problems.extend(drawn.problems)

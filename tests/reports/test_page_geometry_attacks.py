@@ -58,13 +58,19 @@ def _crop_tree(pdf: pikepdf.Pdf) -> None:
     pdf.Root.Pages.CropBox = pikepdf.Array([0, 0, 595.275591, 560])
 
 
+def _clip_before(pdf: pikepdf.Pdf) -> None:
+    # review, 2026-11-30: a stream prepended to page 1's content clips the banner away
+    pdf.pages[0].contents_add(pdf.make_stream(b"0 0 595.28 582 re W n"), prepend=True)
+
+
 GEOMETRY = [
+    (_clip_before, "page 1: its content is 2 streams"),
     (_crop_page, "page 1: /CropBox"),
     (_shrink_media, "page 1: /MediaBox"),
     (_rotate, "page 1: /Rotate"),
     (_crop_tree, "page 1: /CropBox"),  # qpdf pushes an inherited box down to every page
 ]
-IDS = ["crop", "media", "rotate", "inherited-crop"]
+IDS = ["clip-stream", "crop", "media", "rotate", "inherited-crop"]
 
 
 @pytest.mark.parametrize(("edit", "reason"), GEOMETRY, ids=IDS)
