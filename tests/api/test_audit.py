@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from support import REPO, load_example, problem, varied
+from support import REMOVE, REPO, load_example, problem, varied
 
 from api.store import Principal, Store
 from api.store.audit import entry_hash
@@ -42,7 +42,9 @@ def _populate(store: Store) -> dict[str, str]:
     ids: dict[str, str] = {"injury": injury.id}
     for index, name in enumerate(["hamstring-footballer-progressive-running-strength-deficit",
                                   WINGER]):
-        assessment = parse_assessment(load_example(name))
+        # no previous: this store holds no sign-off for it, and a decision started from a
+        # phase not on record cannot be signed
+        assessment = parse_assessment(varied(load_example(name), {"previous": REMOVE}))
         decision = evaluator.decide(assessment, evaluated_at=store.now())
         stored = store.record_assessment(CLINICIAN, injury.id, assessment, decision)
         ids[f"assessment{index}"], ids[f"decision{index}"] = stored.assessment_id, stored.id

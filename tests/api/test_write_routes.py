@@ -59,6 +59,9 @@ def _cases(ids: dict[str, str]) -> dict[tuple[str, str], Callable[[str], list[Ca
             ("POST", _path("/v1/keys/{}/revoke", v), None)],
         ("POST", "/v1/evaluate"): lambda v: [
             ("POST", "/v1/evaluate", varied(document, {"athlete.id": v}))],
+        # the jobs take no id and no body: each start must answer a Location that reads back
+        ("POST", "/v1/replays"): lambda v: [("POST", "/v1/replays", None)],
+        ("POST", "/v1/reports/issues"): lambda v: [("POST", "/v1/reports/issues", None)],
     }
 
 
@@ -88,7 +91,7 @@ def test_a_hostile_id_is_refused_with_nothing_stored_or_answered_usably(
         service: Service, value: str) -> None:
     """Never a 5xx; a 4xx stores nothing; a 2xx is JSON whose Location reads back."""
     ids = _setup(service)
-    roles = {"/v1/keys": "admin"}
+    roles = {"/v1/keys": "admin", "/v1/replays": "auditor"}
     for make in _cases(ids).values():
         for method, url, body in make(value):
             role = next((r for prefix, r in roles.items() if url.startswith(prefix)),
@@ -104,7 +107,8 @@ def test_a_hostile_id_is_refused_with_nothing_stored_or_answered_usably(
             answer = response.json()
             assert answer, where
             if "location" in response.headers:
+                reader = role if role == "admin" or url.startswith("/v1/reports/issues") \
+                    else "auditor"  # a report issue job is the clinician's to follow
                 read = service.client.get(response.headers["location"],
-                                          headers=service.as_("auditor" if role != "admin"
-                                                              else "admin"))
+                                          headers=service.as_(reader))
                 assert read.status_code == 200, (where, response.headers["location"])

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from page_support import Page
 from sqlalchemy import text
-from support import load_example, varied
+from support import REMOVE, load_example, varied
 
 from api.store import Principal, Store
 from api.store.tables import IMMUTABLE_TABLES
@@ -36,10 +36,11 @@ def _store_visits(store: Store) -> list[str]:
                                        ("FC-23", injury.id, "2026-03-17", 0),
                                        ("FC-23", injury.id, "2026-03-17", 1),
                                        ("ATH-1", other.id, "2026-03-10", 0)):
+        # no previous: nothing is signed in this store (a decision started from a phase not
+        # on record cannot be signed); each is capped at run (R6)
         document = varied(load_example(WINGER), {"athlete.id": athlete,
                                                  "assessment.date": date, "pain.rest": pain,
-                                                 # signed before the earliest visit (§2.1)
-                                                 "previous.date": "2026-02-24"})
+                                                 "previous": REMOVE})
         assessment = parse_assessment(document)
         decision = evaluator.decide(assessment, evaluated_at=store.now())
         stored = store.record_assessment(CLINICIAN, where, assessment, decision,
@@ -69,7 +70,7 @@ def test_the_audit_page_shows_the_log_the_check_and_the_trail(service: Service,
                                                               visitors: Any) -> None:
     """Intact chain with its head; the log with sign-offs; the trail with who did what."""
     ids = _store_visits(service.store)
-    service.store.sign_off(CLINICIAN, ids[3], action="override", phase="run",
+    service.store.sign_off(CLINICIAN, ids[3], action="override", phase="load",
                            reason="Hamstring tight after the flight")
     page = visitors("auditor").page("/audit")
     assert "✓ Audit chain intact" in page.by_id("chain-title").text
@@ -193,7 +194,7 @@ def test_the_filtered_log_exports_as_csv(service: Service, visitors: Any) -> Non
     import io
 
     ids = _store_visits(service.store)
-    service.store.sign_off(CLINICIAN, ids[3], action="override", phase="run",
+    service.store.sign_off(CLINICIAN, ids[3], action="override", phase="load",
                            reason="=HYPERLINK(\"x\")")
     auditor = visitors("auditor")
     response = auditor.get("/audit/log.csv?athlete=ATH-1")
@@ -201,7 +202,7 @@ def test_the_filtered_log_exports_as_csv(service: Service, visitors: Any) -> Non
         "text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [r["decision_id"] for r in rows] == [ids[3]]
-    assert rows[0]["status"] == "signed" and rows[0]["signed_phase"] == "run"
+    assert rows[0]["status"] == "signed" and rows[0]["signed_phase"] == "load"
     assert rows[0]["reason"].startswith("'=")
     every = list(csv.DictReader(io.StringIO(auditor.get("/audit/log.csv").text)))
     states = {r["decision_id"]: r["status"] for r in every}

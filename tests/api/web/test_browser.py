@@ -494,11 +494,12 @@ RUGBY = "hamstring-rugby-back-reinjury-cleared-to-play-conservative"
 def _ensure_superseded(server: Server) -> tuple[str, str]:
     """RUG-14's assessment corrected by a second one: (the superseded decision, the
     correction's decision)."""
-    from support import varied
+    from support import REMOVE, varied
 
     headers = {"X-API-Key": server.keys["clinician"]}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
-        document = load_example(RUGBY)
+        # the service fills previous from its own sign-offs (none here), and refuses another
+        document = varied(load_example(RUGBY), {"previous": REMOVE})
         athlete = document["athlete"]
         if client.get(f"/v1/athletes/{athlete['id']}").status_code == 404:
             client.post("/v1/athletes", json=athlete)
@@ -544,7 +545,10 @@ def test_the_signed_phase_leads_and_a_pending_recommendation_looks_pending(
     pending = flare.locator(".badge.pending")
     assert "◇ PENDING: recommends" in pending.inner_text()
     assert pending.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
-    assert "✓ CLEARED" not in flare.inner_text()
+    # the flare athlete's earlier visit is signed sprint (its previous): that is in force,
+    # and the pending recommendation (run) beside it is never shown as a clearance
+    assert "✓" not in pending.inner_text()
+    assert "Signed phase 4 · sprint" in flare.inner_text()
     winger = page.locator("tr", has=page.locator('a[href="/athletes/FC-23"]')).inner_text()
     assert "Signed phase 3 · run" in winger and "✗ NOT CLEARED to sprint" in winger
     _regions_are_focusable(page)
@@ -560,7 +564,7 @@ def test_the_signed_phase_leads_and_a_pending_recommendation_looks_pending(
     status = page.locator("#signoff-status")
     box = status.bounding_box()
     assert box is not None and box["y"] < viewport["height"] * 0.6, box
-    assert "No phase signed yet" in status.inner_text()
+    assert "Signed phase 4 · sprint" in status.inner_text()  # in force while pending
     assert "◇ PENDING" in status.inner_text()
     _regions_are_focusable(page)
     _shot(page, "status-03-decision-pending", viewport)
