@@ -89,6 +89,9 @@ def build(store: Store, athletes: int, assessments: int) -> None:
             document["athlete"]["id"] = athlete_id
             document["athlete"]["name"] = f"Athlete {index:04d}"
             document["assessment"]["date"] = (first + dt.timedelta(days=3 * visit)).isoformat()
+            # the store holds no sign-off before the first visit: no previous (a decision
+            # started from a phase not on record cannot be signed)
+            document.pop("previous", None)
             assessment = parse_assessment(document)
             decision = evaluator.decide(assessment, evaluated_at=store.now())
             last_decision = store.record_assessment(CLINICIAN, episode.id, assessment,
