@@ -89,14 +89,16 @@ def _rq(url: str, count: int) -> float:
     queue = f"bench-{uuid.uuid4().hex}"
     env = {**os.environ, "SPRINTCLEAR_RQ_QUEUE": queue}
     os.environ["SPRINTCLEAR_RQ_QUEUE"] = queue
-    workers = [subprocess.Popen([sys.executable, "-m", "sprintclear", "worker", "--burst",
-                                 "--queue", queue, "--database-url", url, "--redis-url",
-                                 redis_url], cwd=REPO, env=env) for _ in range(2)]
     store = Store.open(url)
-    time.sleep(3)  # the workers start (imports, rule network) before the clock starts
+    # The job is queued first and the clock starts then: ``--burst`` workers started before
+    # it would find the queue empty and leave (the job would wait for a worker forever).
+    # The figure includes the workers' start-up (imports, the rule network: about a second).
     started = time.perf_counter()
     job_id = start_replay(store, evaluator_for(), protocol_text=None, redis_url=redis_url,
                           actor=Principal(key_id=None, name="bench", role="auditor"))
+    workers = [subprocess.Popen([sys.executable, "-m", "sprintclear", "worker", "--burst",
+                                 "--queue", queue, "--database-url", url, "--redis-url",
+                                 redis_url], cwd=REPO, env=env) for _ in range(2)]
     jobs = JobStore(store.database)
     while (state := jobs.state(job_id)) is not None and state.status == "running":
         time.sleep(0.2)
@@ -113,14 +115,23 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--database-url")
     parser.add_argument("--rq", action="store_true")
+    parser.add_argument("--rq-only", action="store_true",
+                        help="with --database-url naming a filled archive: only the RQ run")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="sprintclear-replay-bench-")
     url = args.database_url or f"sqlite:///{folder}/archive.sqlite3"
     started = time.perf_counter()
-    count = fill(url, args.count)
-    print(f"archive      {count} stored decisions ({url.split('://')[0]}), made in "
-          f"{time.perf_counter() - started:.0f} s")
-    for jobs in (1, 2):
+    if args.rq_only:
+        from api.store import Store
+
+        store = Store.open(url)
+        count = store.count("decisions")
+        store.close()
+    else:
+        count = fill(url, args.count)
+        print(f"archive      {count} stored decisions ({url.split('://')[0]}), made in "
+              f"{time.perf_counter() - started:.0f} s")
+    for jobs in () if args.rq_only else (1, 2):
         load = os.getloadavg()[0]
         wall, cpu, rss, report = _replay(url, jobs)
         # the pool's processes are the forkserver's children, not ours: CPU only for --jobs 1
@@ -130,7 +141,7 @@ def main() -> int:
               f"{per}  peak RSS {rss / 1024:.0f} MiB (largest process)  "
               f"(would change {report['would_change']}, previous supplied "
               f"{report['previous_supplied']}; load average {load:.1f})")
-    if args.rq:
+    if args.rq or args.rq_only:
         load = os.getloadavg()[0]
         wall = _rq(url, count)
         print(f"RQ, 2 workers {wall:6.1f} s  {count / wall:6.0f} decisions/s  "
