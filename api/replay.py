@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,6 @@ from api.store import Store
 from api.store.replay_reads import (
     ArchivedDecision,
     ChunkBounds,
-    SignedVisit,
     archive_chunks,
     archive_size,
     archived_decisions,
@@ -226,15 +225,11 @@ def _with_previous(document: dict[str, Any], previous: dict[str, str] | None
 
 
 def replay_items(items: Iterable[ArchivedDecision], evaluator: Evaluator,
-                 visits: Iterable[SignedVisit] = (),
+                 by_injury: Mapping[str, Sequence[SignedStep]] | None = None,
                  progress: Callable[[Replayed], None] | None = None) -> ChunkResult:
-    """Replay ``items`` (one chunk); ``visits`` are the sign-offs of their injuries."""
-    by_injury: dict[str, list[SignedStep]] = {}
-    for visit in visits:
-        by_injury.setdefault(visit.injury_id, []).append(SignedStep(
-            assessment_id=visit.assessment_id, assessment_date=visit.assessment_date,
-            stored_at=visit.stored_at, signed_phase=visit.signed_phase,
-            signed_at=visit.signed_at, superseded_at=visit.superseded_at))
+    """Replay ``items`` (one chunk); ``by_injury`` the sign-offs of their injuries
+    (:func:`api.store.replay_reads.signed_visits`)."""
+    by_injury = by_injury or {}
     result = ChunkResult()
     for item in items:
         replayed = replay_one(item, evaluator, by_injury.get(item.injury_id, ()))

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from api.signed_phase import SignedStep
 from api.store.database import Database
+from api.store.signoffs import signed_steps_of
 from api.store.tables import AssessmentRow, DecisionRow, ReportRow, SignoffRow
 
-__all__ = ["ArchivedDecision", "ChunkBounds", "SignedVisit", "archive_chunks", "archive_size",
+__all__ = ["ArchivedDecision", "ChunkBounds", "archive_chunks", "archive_size",
            "archived_decisions", "chunk_injuries", "signed_visits", "unreported_decisions"]
 
 Key = tuple[str, str]
@@ -56,20 +58,6 @@ class ArchivedDecision:
     superseded_by: str | None
     supersedes: str | None = None
     """The assessment this one corrects (it does not count for the signed phase)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SignedVisit:
-    """A signed-off assessment of an injury: its date, when it was stored, the phase signed
-    and when, and when a correction superseded it (``None``: never)."""
-
-    injury_id: str
-    assessment_id: str
-    assessment_date: str
-    stored_at: str
-    signed_phase: str
-    signed_at: str
-    superseded_at: str | None = None
 
 
 def archive_chunks(database: Database, size: int) -> Iterator[ChunkBounds]:
@@ -135,23 +123,12 @@ def archived_decisions(database: Database, after: Key | None, last: Key
                                    rulebase_version, superseded_by, supersedes)
 
 
-def signed_visits(database: Database, injury_ids: Iterable[str]) -> list[SignedVisit]:
-    """Every signed-off assessment of these injuries (for the signed phase, section 2.1)."""
-    wanted = sorted(set(injury_ids))
-    if not wanted:
-        return []
-    correction = aliased(AssessmentRow)
+def signed_visits(database: Database, injury_ids: Iterable[str]
+                  ) -> dict[str, list[SignedStep]]:
+    """Every signed-off assessment of these injuries, by injury (for the signed phase,
+    section 2.1): the store's one query, :func:`api.store.signoffs.signed_steps_of`."""
     with database.reading() as session:
-        rows = session.execute(
-            select(AssessmentRow.injury_id, AssessmentRow.id, AssessmentRow.assessment_date,
-                   AssessmentRow.created_at, SignoffRow.signed_phase, SignoffRow.signed_at,
-                   correction.created_at)
-            .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
-            .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
-            .outerjoin(correction, correction.supersedes == AssessmentRow.id)
-            .where(AssessmentRow.injury_id.in_(wanted)))
-        return [SignedVisit(injury, assessment_id, date, stored, phase, signed, superseded)
-                for injury, assessment_id, date, stored, phase, signed, superseded in rows]
+        return signed_steps_of(session, injury_ids)
 
 
 def archive_size(database: Database) -> int:

@@ -9,7 +9,7 @@ the clinician acknowledged when given (``acknowledged``).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -23,8 +23,15 @@ from api.store.tables import AssessmentRow, DecisionRow, InjuryRow, SignoffRow
 from api.store.transaction import StorePart, get_row, new_id, refuse_nul
 from rules.errors import Conflict, InvalidInput, Problem
 
-__all__ = ["Signoffs", "safety_ids", "signed_steps", "signoff_problems", "signoff_record",
-           "stale_previous"]
+__all__ = [
+    "Signoffs",
+    "safety_ids",
+    "signed_steps",
+    "signed_steps_of",
+    "signoff_problems",
+    "signoff_record",
+    "stale_previous",
+]
 
 
 def signoff_record(row: SignoffRow) -> Signoff:
@@ -84,21 +91,35 @@ def _acknowledged(decision_json: str, given: Sequence[str] | None) -> list[str] 
     return [item for item in known if item in set(given)]
 
 
-def signed_steps(session: Session, injury_id: str) -> list[SignedStep]:
-    """Every signed assessment of the injury, with when it was stored, signed and
-    superseded: the records :func:`api.signed_phase.latest_signed_step` reads (one query)."""
+def signed_steps_of(session: Session, injury_ids: Iterable[str]
+                    ) -> dict[str, list[SignedStep]]:
+    """Every signed assessment of these injuries, with when it was stored, signed and
+    superseded, by injury: the records :func:`api.signed_phase.latest_signed_step` reads
+    (one query; the service asks for one injury, replay for a chunk's injuries)."""
+    wanted = sorted(set(injury_ids))
+    found: dict[str, list[SignedStep]] = {}
+    if not wanted:
+        return found
     correction = aliased(AssessmentRow)
     rows = session.execute(
-        select(AssessmentRow.id, AssessmentRow.assessment_date, AssessmentRow.created_at,
-               SignoffRow.signed_phase, SignoffRow.signed_at, correction.created_at)
+        select(AssessmentRow.injury_id, AssessmentRow.id, AssessmentRow.assessment_date,
+               AssessmentRow.created_at, SignoffRow.signed_phase, SignoffRow.signed_at,
+               correction.created_at)
         .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
         .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
         .outerjoin(correction, correction.supersedes == AssessmentRow.id)
-        .where(AssessmentRow.injury_id == injury_id)
+        .where(AssessmentRow.injury_id.in_(wanted))
         .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at, AssessmentRow.id))
-    return [SignedStep(assessment_id=a_id, assessment_date=date, stored_at=stored,
-                       signed_phase=phase, signed_at=signed, superseded_at=superseded)
-            for a_id, date, stored, phase, signed, superseded in rows]
+    for injury, a_id, date, stored, phase, signed, superseded in rows:
+        found.setdefault(injury, []).append(SignedStep(
+            assessment_id=a_id, assessment_date=date, stored_at=stored, signed_phase=phase,
+            signed_at=signed, superseded_at=superseded))
+    return found
+
+
+def signed_steps(session: Session, injury_id: str) -> list[SignedStep]:
+    """Every signed assessment of one injury (:func:`signed_steps_of`)."""
+    return signed_steps_of(session, [injury_id]).get(injury_id, [])
 
 
 def stale_previous(session: Session, decision: DecisionRow) -> str | None:

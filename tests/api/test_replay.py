@@ -163,10 +163,7 @@ def test_a_stored_input_without_previous_date_takes_previous_from_the_sign_offs(
     from api.store.replay_reads import archived_decisions, signed_visits
     bounds = next(archive_chunks(store.database, 10))
     items = list(archived_decisions(store.database, bounds.after, bounds.last))
-    from api.signed_phase import SignedStep
-    steps = [SignedStep(v.assessment_id, v.assessment_date, v.stored_at, v.signed_phase,
-                        v.signed_at, v.superseded_at)
-             for v in signed_visits(store.database, {injury.id})]
+    steps = signed_visits(store.database, {injury.id})[injury.id]
     case = replay_one(items[1], evaluator, steps)
     assert case.previous_supplied == (
         f"stored input had previous.phase {signed['phase']} without a date; from the store's "
