@@ -62,8 +62,8 @@ class SignedStep:
 
 
 def latest_signed_step(signoffs: Iterable[SignedStep | Mapping[str, Any]], before_date: str,
-                       *, as_of: str | None = None, excluding: str | None = None
-                       ) -> dict[str, str] | None:
+                       *, as_of: str | None = None, excluding: str | None = None,
+                       stored_before: str | None = None) -> dict[str, str] | None:
     """The ``previous`` an assessment dated ``before_date`` starts from (protocol 2.1).
 
     ``signoffs``: the episode's signed assessments (:class:`SignedStep` or mappings with
@@ -71,7 +71,11 @@ def latest_signed_step(signoffs: Iterable[SignedStep | Mapping[str, Any]], befor
     ``YYYY-MM-DD``; assessments dated on or before it count (same day: see the module
     docstring). ``as_of``: a store timestamp; only records that existed then count
     (None: all). ``excluding``: the id of an assessment that does not count (the one
-    the assessment being decided corrects).
+    the assessment being decided corrects). ``stored_before``: the store timestamp of
+    the assessment being decided when it is already stored (a sign-off's re-check):
+    a same-day assessment counts only when stored before it, as when it was decided,
+    and the assessment itself never counts; with ``None`` every stored same-day
+    assessment counts (the one being decided is not stored yet).
 
     Returns ``{"phase": <signed phase id>, "date": <its assessment's date>}`` or None.
     """
@@ -80,6 +84,9 @@ def latest_signed_step(signoffs: Iterable[SignedStep | Mapping[str, Any]], befor
     for item in signoffs:
         step = item if isinstance(item, SignedStep) else SignedStep(**item)
         if step.assessment_id == excluding or step.assessment_date > before_date:
+            continue
+        if stored_before is not None and step.assessment_date == before_date \
+                and step.stored_at >= stored_before:
             continue
         if as_of is not None and (step.stored_at >= as_of or step.signed_at > as_of):
             continue

@@ -127,12 +127,13 @@ def stale_previous(session: Session, decision: DecisionRow) -> str | None:
     not the one on record now, or None when it still is.
 
     The record is what :func:`api.signed_phase.latest_signed_step` finds today among the
-    sign-offs of the episode's assessments EARLIER than this one (dated before it, or the
-    same day and stored before it; not the one it corrects): the rule the service fills
-    ``previous`` with, applied again at the sign-off, so that a sign-off corrected away
-    after the decision (the decision then started from a phase no clinician stands by) or
-    a sign-off of an earlier visit made after it was decided never lets a step stand on a
-    stale phase. A decision of the 2026.1 format (no ``previous.date``) is not checked.
+    sign-offs of the episode's assessments earlier than this one (``stored_before``: dated
+    before it, or the same day and stored before it; not the one it corrects): the rule
+    the service fills ``previous`` with, applied again at the sign-off, so that a
+    sign-off corrected away after the decision (the decision then started from a phase no
+    clinician stands by) or a sign-off of an earlier visit made after it was decided
+    never lets a step stand on a stale phase. A decision of the 2026.1 format (no
+    ``previous.date``) is not checked.
     """
     document = json.loads(decision.decision_json)
     if document.get("format") != "sprintclear-decision/2":
@@ -140,11 +141,9 @@ def stale_previous(session: Session, decision: DecisionRow) -> str | None:
     assessment = session.get(AssessmentRow, decision.assessment_id)
     if assessment is None:
         return None
-    steps = [step for step in signed_steps(session, assessment.injury_id)
-             if step.assessment_id != assessment.id and not (
-                 step.assessment_date == assessment.assessment_date
-                 and step.stored_at >= assessment.created_at)]
-    now = latest_signed_step(steps, assessment.assessment_date, excluding=assessment.supersedes)
+    now = latest_signed_step(signed_steps(session, assessment.injury_id),
+                             assessment.assessment_date, excluding=assessment.supersedes,
+                             stored_before=assessment.created_at)
     given = document.get("previous") or {}
     then: dict[str, Any] = {"phase": given.get("phase"), "date": given.get("date")}
     found: dict[str, Any] = dict(now) if now else {"phase": None, "date": None}

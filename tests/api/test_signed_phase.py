@@ -77,3 +77,18 @@ def test_only_a_previous_equal_to_the_records_may_stand() -> None:
     assert date is not None and "2026-03-10" in date
     nothing = previous_conflict(dict(stored), None)
     assert nothing is not None and "no phase has been signed" in nothing
+
+
+def test_stored_before_keeps_same_day_visits_stored_later_out() -> None:
+    """A sign-off's re-check of an already stored assessment (stored at T5): a same-day
+    visit stored after it (T6) is not earlier, and it does not count itself; an earlier
+    date counts whenever it was stored, and a superseded one never does."""
+    steps = [_step("a", "2026-03-10", "load", stored="T9"),
+             _step("x", "2026-03-17", "run", stored="T5"),
+             _step("c", "2026-03-17", "sprint", stored="T6")]
+    assert latest_signed_step(steps, "2026-03-17", stored_before="T5") == {
+        "phase": "load", "date": "2026-03-10"}
+    assert latest_signed_step(steps, "2026-03-17", stored_before="T7") == {
+        "phase": "sprint", "date": "2026-03-17"}
+    superseded = [_step("a", "2026-03-10", "load", superseded="T8")]
+    assert latest_signed_step(superseded, "2026-03-17", stored_before="T5") is None
