@@ -65,12 +65,12 @@ def create_report_issue(caller: Annotated[Principal, Depends(Allowed("report.iss
                         store: StoreDep, evaluator: EvaluatorDep, settings: SettingsDep,
                         reports: ReportsDep, response: Response) -> dict[str, Any]:
     """Starts a job that renders, signs and keeps the report of each signed-off decision
-    without one, as ``GET /v1/decisions/{id}/report`` would on first request, acting as
-    the caller. A report already kept is left as it is: a decision has one report, and each
-    report and its audit entry are written once, however often the job is started or a
-    chunk redone. Answers 202 with the job's ``Location``; ``result`` gives ``issued`` and
-    the decisions whose report could not be made (``failed``, with why). On Redis the
-    workers sign with their own ``SPRINTCLEAR_SIGNING_*`` key."""
+    without one, as ``POST /v1/decisions/{id}/report`` does for one decision, acting as the
+    caller (a download only reads). A report already kept is left as it is: a decision has
+    one report, and each report and its audit entry are written once, however often the job
+    is started or a chunk redone. Answers 202 with the job's ``Location``; ``result`` gives
+    ``issued`` and the decisions whose report could not be made (``failed``, with why). On
+    Redis the workers sign with their own ``SPRINTCLEAR_SIGNING_*`` key."""
     job_id = start_report_issue(store, evaluator, actor=caller, redis_url=settings.redis_url,
                                 reports=reports)
     response.headers["Location"] = f"/v1/reports/issues/{job_id}"

@@ -213,9 +213,7 @@ class JobStore:
         with translated_errors(), self._session() as session, session.begin():
             return bool(session.execute(
                 update(BatchChunkRow)
-                .where(BatchChunkRow.job_id == claim.job_id, BatchChunkRow.seq == claim.seq,
-                       BatchChunkRow.attempt == claim.attempt,
-                       BatchChunkRow.status == "claimed")
+                .where(*_held(claim))
                 .values(lease_until=time.time() + lease_seconds, done_count=done_count)
                 .execution_options(synchronize_session=False)).rowcount)
 
@@ -224,9 +222,7 @@ class JobStore:
         with translated_errors(), self._session() as session, session.begin():
             return bool(session.execute(
                 update(BatchChunkRow)
-                .where(BatchChunkRow.job_id == claim.job_id, BatchChunkRow.seq == claim.seq,
-                       BatchChunkRow.attempt == claim.attempt,
-                       BatchChunkRow.status == "claimed")
+                .where(*_held(claim))
                 .values(status="done", done_count=done_count, result=result,
                         lease_until=None)
                 .execution_options(synchronize_session=False)).rowcount)
@@ -264,3 +260,11 @@ class JobStore:
             return list(session.execute(select(BatchJobRow.id)
                                         .where(BatchJobRow.status == "running")
                                         .order_by(BatchJobRow.created_at)).scalars())
+
+
+def _held(claim: Claim) -> tuple[Any, ...]:
+    """The chunk row as ``claim`` holds it: its job, number and attempt, still claimed (a
+    chunk taken over after the lease ran out has a later attempt, so the old holder's
+    renewal or result changes nothing)."""
+    return (BatchChunkRow.job_id == claim.job_id, BatchChunkRow.seq == claim.seq,
+            BatchChunkRow.attempt == claim.attempt, BatchChunkRow.status == "claimed")
