@@ -38,22 +38,25 @@ __all__ = [
 ]
 
 
-def _store(request: Request) -> Store:
+# The app's shared objects, read on the event loop: a plain ``def`` dependency is run in
+# the thread pool, a hop per dependency per request (three on /v1/evaluate) that cost
+# more than the read (bench/service.py).
+async def _store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def _evaluator(request: Request) -> Evaluator:
+async def _evaluator(request: Request) -> Evaluator:
     evaluator: Evaluator = request.app.state.evaluator
     return evaluator
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _reports(request: Request) -> ReportService:
+async def _reports(request: Request) -> ReportService:
     reports: ReportService = request.app.state.reports
     return reports
 

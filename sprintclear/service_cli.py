@@ -101,22 +101,31 @@ def _evaluator(protocol_path: Path | None) -> Any:
 # ---- serve ----------------------------------------------------------------------------
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def _listening_socket(host: str, port: int, workers: int = 1) -> list[socket.socket]:
     # Bound here, with the protocol given explicitly: uvicorn's own multi-worker
     # socket leaves proto at 0, so asyncio never sets TCP_NODELAY on the accepted
     # connections and every keep-alive request waits ~40 ms for a delayed ACK
-    # (Kludex/uvicorn#3149). One socket for one or many workers.
+    # (Kludex/uvicorn#3149). Several workers get one socket each where the platform
+    # has SO_REUSEPORT (sprintclear.workers), else they share this one.
+    from sprintclear.workers import reuse_port_available, worker_sockets
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if workers > 1 and reuse_port_available():
+        try:
+            return worker_sockets(family, (host, port), workers)
+        except OSError as exc:
+            click.echo(f"sprintclear: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+            sys.exit(EXIT_UNAVAILABLE)
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.set_inheritable(True)
+        return [sock]
     except OSError as exc:
         sock.close()
         click.echo(f"sprintclear: cannot listen on {host}:{port}: {exc.strerror}", err=True)
         sys.exit(EXIT_UNAVAILABLE)
-    sock.set_inheritable(True)
-    return sock
 
 
 @click.command()
@@ -146,6 +155,7 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     from api.demo import read_examples
     from api.main import create_app
     from api.settings import Settings
+    from sprintclear.workers import WorkerSockets
 
     examples = _run(lambda: read_examples(examples_dir)) if demo else []
     folder = Path(tempfile.mkdtemp(prefix="sprintclear-demo-")) if demo else None
@@ -172,8 +182,8 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     if protocol_path is not None:
         os.environ["SPRINTCLEAR_PROTOCOL"] = str(protocol_path)
     app = _run(lambda: create_app(Settings()))  # also checks the settings before any worker
-    sock = _listening_socket(host, port)
-    bound_host, bound_port = sock.getsockname()[:2]
+    sockets = _listening_socket(host, port, workers)
+    bound_host, bound_port = sockets[0].getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"rule base    {evaluator.version[:12]} (protocol {evaluator.protocol.id} "
                f"{evaluator.protocol.version})")
@@ -187,10 +197,13 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
     try:
         if workers > 1:
             del app
-            Multiprocess(config, sockets=[sock]).run()
+            if len(sockets) > 1:
+                WorkerSockets(config, sockets).run()
+            else:
+                Multiprocess(config, sockets=sockets).run()
         else:
             gc.freeze()  # the rule network and imports are built; keep the collector off them
-            uvicorn.Server(config).run(sockets=[sock])
+            uvicorn.Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         # uvicorn shuts down cleanly on Ctrl+C, then raises the signal again: a clean stop
         pass

@@ -10,7 +10,7 @@ from api.deps import Allowed, AssessmentBody, EvaluatorDep, StoreDep
 from api.openapi import assessment_body, error_responses
 from api.store import Principal
 from api.store.transaction import future_date_problem
-from engine.decision import Decision
+from engine.decision import Decision  # the response's documented model
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 
@@ -30,7 +30,7 @@ async def evaluate(_caller: Annotated[Principal, Depends(Allowed("evaluate"))],
 
     A date after today (server time, one day of tolerance) is decided as a what-if, which
     the service would not store; the ``X-Sprintclear-Note`` header says so."""
-    decision = evaluator.decide(assessment)
+    text = evaluator.decision_text(assessment)  # no typed model: the same bytes, sooner
     now = store.now()
     future = [p for field, value in (("injury.date", assessment.document["injury"]["date"]),
                                      ("assessment.date",
@@ -39,5 +39,5 @@ async def evaluate(_caller: Annotated[Principal, Depends(Allowed("evaluate"))],
     headers = ({NOTE_HEADER: "what-if: " + "; ".join(f"{p.field} {p.message.split(':')[0]}"
                                                       for p in future)
                 + ": decided, but the service would not store it"} if future else None)
-    return Response(content=decision.to_json(), media_type="application/json",
+    return Response(content=text, media_type="application/json",
                     headers=headers)

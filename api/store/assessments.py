@@ -13,10 +13,11 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from api.signed_phase import latest_signed_step, previous_conflict
+from api.store import audit
 from api.store.athletes import athlete_record
 from api.store.canonical import canonical_json, sha256_hex
 from api.store.corrections import check_supersedes, superseded_by
@@ -37,12 +38,13 @@ from api.store.transaction import (
     future_date_problem,
     get_row,
     new_id,
+    plausible,
     refuse_nul,
     stamp,
 )
 from engine.assessment import Assessment, parse_assessment
 from engine.decision import Decision
-from rules.errors import Conflict, InvalidAssessment, StoreCorrupted
+from rules.errors import Conflict, InvalidAssessment, NotFound, StoreCorrupted
 
 __all__ = ["Assessments", "StoredAssessmentInput", "assessment_entries"]
 
@@ -125,6 +127,35 @@ def assessment_entries(session: Session, rows: Sequence[AssessmentRow]
     return entries
 
 
+_EPISODE = (select(InjuryRow, AthleteRow)
+            .join(AthleteRow, AthleteRow.id == InjuryRow.athlete_id)
+            .where(InjuryRow.id == bindparam("injury_id")))
+_SAME_INPUT = select(AssessmentRow.id, AssessmentRow.created_at).where(
+    AssessmentRow.input_sha256 == bindparam("input_sha256"))
+
+
+def _episode(session: Session, injury_id: str) -> tuple[InjuryRow, AthleteRow]:
+    """The injury and its athlete, in one statement; ``NotFound`` naming the injury."""
+    found = session.execute(_EPISODE, {"injury_id": injury_id}).one_or_none() \
+        if plausible(injury_id) else None
+    if found is None:
+        raise NotFound(f"injury {injury_id[:80]!r} does not exist")
+    return found[0], found[1]
+
+
+def _filled_previous(session: Session, injury_id: str, assessment: Assessment,
+                     supersedes: str | None) -> Assessment:
+    """:meth:`Assessments.fill_previous` on an open session."""
+    date = str(assessment.document["assessment"]["date"])
+    stored = _signed_previous(session, injury_id, date, supersedes)
+    reason = previous_conflict(assessment.document.get("previous"), stored)
+    if reason is not None:
+        raise Conflict(reason)
+    if stored is None or assessment.document.get("previous") == stored:
+        return assessment
+    return parse_assessment({**assessment.document, "previous": dict(stored)})
+
+
 def _signed_previous(session: Session, injury_id: str, assessment_date: str,
                      supersedes: str | None) -> dict[str, str] | None:
     return latest_signed_step(signed_steps(session, injury_id), assessment_date,
@@ -160,19 +191,19 @@ class Assessments(StorePart):
         ``athlete.name`` is filled, a different one is a ``Conflict``, issue 10 item 9) and
         ``previous`` from the sign-offs (:meth:`fill_previous`). Only what the records
         hold is filled: an athlete stored without a name keeps the document's."""
-        with self.database.reading() as session:
-            injury = get_row(session, InjuryRow, injury_id, "injury")
-            athlete = session.get_one(AthleteRow, injury.athlete_id)
+        # Injuries and athletes are written once, and the sign-offs behind ``previous`` are
+        # read again under the write lock (record_assessment): no shared snapshot needed.
+        with self.database.lookup() as session:
+            injury, athlete = _episode(session, injury_id)
             _check_matches_injury(assessment, injury)
             conflict = _name_conflict(assessment, athlete)
-            name = athlete.name
-        if conflict is not None:
-            raise Conflict(conflict)
-        if name is not None and assessment.document["athlete"].get("name") is None:
-            assessment = parse_assessment({
-                **assessment.document,
-                "athlete": {**assessment.document["athlete"], "name": name}})
-        return self.fill_previous(injury_id, assessment, supersedes=supersedes)
+            if conflict is not None:
+                raise Conflict(conflict)
+            if athlete.name is not None and assessment.document["athlete"].get("name") is None:
+                assessment = parse_assessment({
+                    **assessment.document,
+                    "athlete": {**assessment.document["athlete"], "name": athlete.name}})
+            return _filled_previous(session, injury_id, assessment, supersedes)
 
     def fill_previous(self, injury_id: str, assessment: Assessment, *,
                       supersedes: str | None = None) -> Assessment:
@@ -184,14 +215,9 @@ class Assessments(StorePart):
         under the write lock, so a sign-off in between is a ``Conflict``, never a step
         from a stale phase.
         """
-        date = str(assessment.document["assessment"]["date"])
-        stored = self.signed_previous(injury_id, date, supersedes=supersedes)
-        reason = previous_conflict(assessment.document.get("previous"), stored)
-        if reason is not None:
-            raise Conflict(reason)
-        if stored is None or assessment.document.get("previous") == stored:
-            return assessment
-        return parse_assessment({**assessment.document, "previous": dict(stored)})
+        with self.database.reading() as session:
+            get_row(session, InjuryRow, injury_id, "injury")
+            return _filled_previous(session, injury_id, assessment, supersedes)
 
     def record_assessment(self, actor: Principal, injury_id: str, assessment: Assessment,
                           decision: Decision, *, supersedes: str | None = None,
@@ -223,50 +249,59 @@ class Assessments(StorePart):
         if sha256_hex(document_text) != assessment.input_sha256:  # pragma: no cover - guard
             raise AssertionError("canonical JSON of the store and the engine differ")
         at = stamp(dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00")))
-        with self.transaction(actor, at) as tx:
-            session = tx.session
-            injury = tx.get(InjuryRow, injury_id, "injury")
+        document = assessment.document
+        assessment_date = str(document["assessment"]["date"])
+        # Everything that needs no record is written and hashed before the transaction, so
+        # that writers hold the chain's lock only for the checks and the inserts (issue 11
+        # item 5). The athlete's id is the document's, checked against the injury's below.
+        row = AssessmentRow(id=new_id("asm"), athlete_id=assessment.athlete_id,
+                            injury_id=injury_id, supersedes=supersedes,
+                            assessment_date=assessment_date, document=document_text,
+                            input_sha256=assessment.input_sha256, created_at=at)
+        stored = decision_row(decision, row.id)
+        assessment_entry = {
+            "assessment_id": row.id, "athlete_id": row.athlete_id, "injury_id": row.injury_id,
+            "supersedes": supersedes, "assessment_date": row.assessment_date,
+            "input_sha256": row.input_sha256, "record_sha256": audit.record_sha256(row)}
+        decision_entry = {
+            "decision_id": stored.id, "assessment_id": row.id,
+            "input_sha256": stored.input_sha256, "rulebase_version": stored.rulebase_version,
+            "protocol": stored.protocol_id, "phase": stored.phase_id,
+            "criteria_phase": stored.criteria_phase_id,
+            "cleared_to_sprint": stored.cleared_to_sprint,
+            "cleared_to_play": stored.cleared_to_play,
+            "decision_sha256": stored.decision_sha256,
+            "record_sha256": audit.record_sha256(stored)}
+
+        def unlocked_checks(session: Session) -> None:
+            # Injuries and athletes are written once; a duplicate stored between this read
+            # and the insert is refused by the unique index on input_sha256.
+            injury, athlete = _episode(session, injury_id)
             _check_matches_injury(assessment, injury)
-            conflict = _name_conflict(assessment, session.get_one(AthleteRow, injury.athlete_id))
+            conflict = _name_conflict(assessment, athlete)
             if conflict is not None:
                 raise Conflict(conflict)
-            same = session.execute(select(AssessmentRow).where(
-                AssessmentRow.input_sha256 == assessment.input_sha256)).scalar_one_or_none()
+            same = session.execute(
+                _SAME_INPUT, {"input_sha256": assessment.input_sha256}).one_or_none()
             if same is not None:
                 raise Conflict(f"this assessment is already stored, identical, as {same.id} "
                                f"(stored {same.created_at}); a correction must change something")
+
+        with self.transaction(actor, at, before_lock=unlocked_checks) as tx:
+            session = tx.session
+            # Under the lock: what a concurrent write can change (a correction, a sign-off).
             if supersedes is not None:
-                check_supersedes(session, supersedes, injury)
+                check_supersedes(session, supersedes, session.get_one(InjuryRow, injury_id))
             if check_previous:
                 _check_previous(assessment, _signed_previous(
-                    session, injury.id, str(assessment.document["assessment"]["date"]),
-                    supersedes))
-            if session.get(DecisionRow, decision.decision_id) is not None:
-                raise Conflict(f"decision {decision.decision_id} is already stored")
-            row = AssessmentRow(id=new_id("asm"), athlete_id=injury.athlete_id,
-                                injury_id=injury.id, supersedes=supersedes,
-                                assessment_date=str(assessment.document["assessment"]["date"]),
-                                document=document_text, input_sha256=assessment.input_sha256,
-                                created_at=at)
-            stored = decision_row(decision, row.id)
-            session.add(row)
-            session.flush()  # the decision's foreign key needs the assessment first
-            session.add(stored)
-            tx.audit("assessment.create", f"assessment/{row.id}",
-                     {"assessment_id": row.id, "athlete_id": row.athlete_id,
-                      "injury_id": row.injury_id, "supersedes": supersedes,
-                      "assessment_date": row.assessment_date,
-                      "input_sha256": row.input_sha256}, record=row)
-            tx.audit("decision.create", f"decision/{stored.id}",
-                     {"decision_id": stored.id, "assessment_id": row.id,
-                      "input_sha256": stored.input_sha256,
-                      "rulebase_version": stored.rulebase_version,
-                      "protocol": stored.protocol_id,
-                      "phase": stored.phase_id,
-                      "criteria_phase": stored.criteria_phase_id,
-                      "cleared_to_sprint": stored.cleared_to_sprint,
-                      "cleared_to_play": stored.cleared_to_play,
-                      "decision_sha256": stored.decision_sha256}, record=stored)
+                    session, injury_id, assessment_date, supersedes))
+            # The decision's id hashes the input's SHA-256 (engine.decide), refused above when
+            # stored already; the decisions' primary key still guards it.
+            # One flush at the commit: the unit of work inserts the tables in the order of
+            # their foreign keys (assessment, then decision).
+            session.add_all((row, stored))
+            tx.audit("assessment.create", f"assessment/{row.id}", assessment_entry)
+            tx.audit("decision.create", f"decision/{stored.id}", decision_entry)
             return stored_decision(stored, row, None, None, None)
 
     def get_assessment(self, assessment_id: str) -> AssessmentRecord:

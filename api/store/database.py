@@ -19,8 +19,7 @@ in :func:`translated_errors`, and nowhere else.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -143,7 +142,7 @@ def _first_line(error: BaseException | None) -> str:
 
 
 class Database:
-    """An engine and the two ways in: :meth:`reading` and :meth:`writing`."""
+    """An engine and the ways in: :meth:`reading`, :meth:`lookup` and :meth:`writing`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -151,10 +150,8 @@ class Database:
         self._writer = engine.execution_options(**{_WRITE: True})
         self._snapshot = (engine.execution_options(isolation_level="REPEATABLE READ")
                           if self.dialect == "postgresql" else engine)
-        # Writers of this process queue here rather than in the database: SQLite's busy
-        # handler polls with sleeps of up to 100 ms, which made p99 of concurrent writes
-        # ~200 ms; other processes are still serialised by the database's own lock.
-        self._write_lock = threading.Lock()
+        self._autocommit = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if self.dialect == "postgresql" else engine)
 
     @contextmanager
     def reading(self, *, snapshot: bool = False) -> Iterator[Session]:
@@ -164,10 +161,35 @@ class Database:
             yield session
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """One write transaction holding the write lock; it commits only if the block ends."""
+    def lookup(self) -> Iterator[Session]:
+        """Reads outside a transaction: each statement sees the records as they are when it
+        runs. For a single statement, or for rows written once and never changed (api keys'
+        lookup, an injury and its athlete), where a shared snapshot adds nothing.
+
+        On PostgreSQL the connection is in autocommit, which saves the ``BEGIN`` and the
+        ``COMMIT`` round trips of :meth:`reading` (two of the five per request of a key
+        check); on SQLite it is :meth:`reading`."""
+        if self.dialect != "postgresql":
+            with self.reading() as session:
+                yield session
+            return
+        with translated_errors(), Session(self._autocommit, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def writing(self, before_lock: Callable[[Session], None] | None = None
+                ) -> Iterator[Session]:
+        """One write transaction holding the write lock; it commits only if the block ends.
+
+        ``before_lock(session)`` runs in the transaction before the lock is taken: reads that
+        need no lock (rows written once, a duplicate that a unique constraint refuses
+        anyway), so that writers queue for the lock only for what must be serialised: the
+        reads a concurrent write could change, the inserts and the chain's append (issue
+        11 item 5). On SQLite the transaction holds the database's lock from its start."""
         with translated_errors(), Session(self._writer, expire_on_commit=False,
                                           autoflush=True) as session, session.begin():
+            if before_lock is not None:
+                before_lock(session)
             head = session.execute(
                 select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
             ).scalar_one_or_none()

@@ -7,6 +7,7 @@ creation. Creating and revoking are audited (``key.create``, ``key.revoke``).
 from __future__ import annotations
 
 import secrets
+import time
 
 from sqlalchemy import select
 
@@ -22,6 +23,15 @@ __all__ = ["KEY_PREFIX", "Keys", "key_info"]
 KEY_PREFIX = "sck_"
 _MAX_KEY = 256
 
+KEY_CACHE_SECONDS = 2.0
+"""How long a process trusts a key it has looked up before it asks the database again.
+
+A key revoked through a store is refused by that store at once (the revocation empties
+its cache); the service's other worker processes, and a service whose key was revoked
+with ``sprintclear keys revoke``, refuse it within this time. Looking the key up on every
+request was a fifth of the CPU of ``POST /v1/evaluate`` (bench/service.py, issue 11)."""
+_KEY_CACHE_SIZE = 1024
+
 
 def key_info(row: ApiKeyRow) -> ApiKeyInfo:
     return ApiKeyInfo(id=row.id, name=row.name, role=row.role, created_at=row.created_at,
@@ -30,6 +40,9 @@ def key_info(row: ApiKeyRow) -> ApiKeyInfo:
 
 class Keys(StorePart):
     """The store's API keys (part of :class:`~api.store.store.Store`)."""
+
+    _known_keys: dict[str, tuple[Principal, float]]
+    """Keys looked up lately, by SHA-256: who holds them, and when (``time.monotonic``)."""
 
     def create_key(self, actor: Principal, *, role: str, name: str) -> NewApiKey:
         """A new random key; only its SHA-256 is stored, the key itself is returned once."""
@@ -67,19 +80,33 @@ class Keys(StorePart):
             row.revoked_at = tx.at
             tx.audit("key.revoke", f"key/{row.id}",
                      {"key_id": row.id, "name": row.name, "role": row.role})
-            return key_info(row)
+            revoked = key_info(row)
+        self._known_keys.clear()  # after the commit: from now on this store refuses it
+        return revoked
 
     def authenticate(self, key: str | None) -> Principal:
-        """The holder of ``key``; ``NotAuthenticated`` if it is missing, unknown or revoked."""
+        """The holder of ``key``; ``NotAuthenticated`` if it is missing, unknown or revoked.
+
+        A key found is trusted for :data:`KEY_CACHE_SECONDS` without asking the database
+        again; an unknown or revoked key is looked up every time."""
         if not key:
             raise NotAuthenticated("an API key is needed: send it in the X-API-Key header")
         if len(key) > _MAX_KEY or not key.isascii():
             raise NotAuthenticated("the API key is not known")
-        with self.database.reading() as session:
+        digest = sha256_hex(key)
+        now = time.monotonic()
+        known = self._known_keys.get(digest)
+        if known is not None and now - known[1] < KEY_CACHE_SECONDS:
+            return known[0]
+        with self.database.lookup() as session:  # one statement: no transaction needed
             row = session.execute(select(ApiKeyRow).where(
-                ApiKeyRow.key_sha256 == sha256_hex(key))).scalar_one_or_none()
+                ApiKeyRow.key_sha256 == digest)).scalar_one_or_none()
             if row is None:
                 raise NotAuthenticated("the API key is not known")
             if row.revoked_at is not None:
                 raise NotAuthenticated("the API key was revoked")
-            return Principal(key_id=row.id, name=row.name, role=row.role)
+            principal = Principal(key_id=row.id, name=row.name, role=row.role)
+        if len(self._known_keys) >= _KEY_CACHE_SIZE:
+            self._known_keys.clear()
+        self._known_keys[digest] = (principal, now)
+        return principal

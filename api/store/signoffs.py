@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from api.signed_phase import SignedStep, latest_signed_step
@@ -91,6 +91,20 @@ def _acknowledged(decision_json: str, given: Sequence[str] | None) -> list[str] 
     return [item for item in known if item in set(given)]
 
 
+# Built once: building it (an aliased table, three joins) cost more CPU than running it,
+# on every assessment stored (bench/service.py).
+_CORRECTION = aliased(AssessmentRow)
+_SIGNED_STEPS = (
+    select(AssessmentRow.injury_id, AssessmentRow.id, AssessmentRow.assessment_date,
+           AssessmentRow.created_at, SignoffRow.signed_phase, SignoffRow.signed_at,
+           _CORRECTION.created_at)
+    .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
+    .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
+    .outerjoin(_CORRECTION, _CORRECTION.supersedes == AssessmentRow.id)
+    .where(AssessmentRow.injury_id.in_(bindparam("injury_ids", expanding=True)))
+    .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at, AssessmentRow.id))
+
+
 def signed_steps_of(session: Session, injury_ids: Iterable[str]
                     ) -> dict[str, list[SignedStep]]:
     """Every signed assessment of these injuries, with when it was stored, signed and
@@ -100,16 +114,7 @@ def signed_steps_of(session: Session, injury_ids: Iterable[str]
     found: dict[str, list[SignedStep]] = {}
     if not wanted:
         return found
-    correction = aliased(AssessmentRow)
-    rows = session.execute(
-        select(AssessmentRow.injury_id, AssessmentRow.id, AssessmentRow.assessment_date,
-               AssessmentRow.created_at, SignoffRow.signed_phase, SignoffRow.signed_at,
-               correction.created_at)
-        .join(DecisionRow, DecisionRow.assessment_id == AssessmentRow.id)
-        .join(SignoffRow, SignoffRow.decision_id == DecisionRow.id)
-        .outerjoin(correction, correction.supersedes == AssessmentRow.id)
-        .where(AssessmentRow.injury_id.in_(wanted))
-        .order_by(AssessmentRow.assessment_date, AssessmentRow.created_at, AssessmentRow.id))
+    rows = session.execute(_SIGNED_STEPS, {"injury_ids": wanted})
     for injury, a_id, date, stored, phase, signed, superseded in rows:
         found.setdefault(injury, []).append(SignedStep(
             assessment_id=a_id, assessment_date=date, stored_at=stored, signed_phase=phase,

@@ -76,6 +76,7 @@ class Store(Keys, Athletes, Injuries, Assessments, Decisions, Signoffs, Reports,
     def __init__(self, engine: Engine, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.database = Database(engine)
         self._clock = clock
+        self._known_keys = {}
 
     @classmethod
     def open(cls, url: str, *, clock: Callable[[], dt.datetime] = utc_now,

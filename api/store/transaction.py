@@ -123,8 +123,9 @@ class Transaction:
     def audit(self, action: str, subject: str, details: dict[str, Any], *,
               record: Any = None) -> None:
         """Append an audit entry; with ``record`` (a row), the entry vouches for it by
-        adding its ``record_sha256`` to ``details`` (what ``audit.verify`` checks)."""
-        if record is not None:
+        adding its ``record_sha256`` to ``details`` (what ``audit.verify`` checks), unless
+        ``details`` has it already (computed before the lock, :func:`audit.record_sha256`)."""
+        if record is not None and "record_sha256" not in details:
             details = {**details, "record_sha256": audit.record_sha256(record)}
         audit.append(self.session, at=self.at, actor=self.actor, action=action,
                      subject=subject, details=details)
@@ -140,9 +141,12 @@ class StorePart:
         return self._clock()
 
     @contextmanager
-    def transaction(self, actor: Principal, at: str | None = None) -> Iterator[Transaction]:
+    def transaction(self, actor: Principal, at: str | None = None, *,
+                    before_lock: Callable[[Session], None] | None = None
+                    ) -> Iterator[Transaction]:
         """A write transaction by ``actor``; its audit entries are stamped ``at`` (now by
-        default). It commits when the block ends and leaves nothing if it raises."""
+        default). It commits when the block ends and leaves nothing if it raises.
+        ``before_lock``: reads that need no lock (:meth:`Database.writing`)."""
         when = at if at is not None else stamp(self.now())
-        with self.database.writing() as session:
+        with self.database.writing(before_lock) as session:
             yield Transaction(session=session, actor=actor, at=when)
