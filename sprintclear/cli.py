@@ -133,16 +133,23 @@ def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None,
     results = ordered_map(_evaluate_one, ((source, as_json) for source in sources),
                           jobs=jobs, total=len(sources), initializer=_start_evaluating,
                           initargs=(protocol,), description="deciding", unit="assessment")
+    # Written as bytes through stdout's buffer, flushed before each line on standard error
+    # (so the two keep their order) and at the end: one flush per decision was the parent's
+    # main cost beside two busy workers (bench/evaluate.py).
+    out: Any = sys.stdout.buffer
     for output, errors, error_json in results:
         if output is not None:
-            click.echo(output if as_json else ("" if first else "\n") + output)
+            text = output if as_json else ("" if first else "\n") + output
+            out.write(text.encode("utf-8") + b"\n")
             first = False
             continue
         any_invalid = True
+        out.flush()
         for line in errors:
             click.echo(line, err=True)
         if error_json is not None:
-            click.echo(error_json)
+            out.write(error_json.encode("utf-8") + b"\n")
+    out.flush()
     sys.exit(EXIT_INVALID if any_invalid else EXIT_OK)
 
 

@@ -330,7 +330,7 @@ def keys_list(database_url: str | None, as_json: bool) -> None:
 @click.argument("key_id")
 @_database_option
 def keys_revoke(key_id: str, database_url: str | None) -> None:
-    """Revoke a key by its id (from `keys list`); it stops working at once."""
+    """Revoke a key by its id (from `keys list`); a running service refuses it within 2 s."""
     store = _open(database_url, migrate=False)
     try:
         info = _run(lambda: store.revoke_key(_operator(), key_id))

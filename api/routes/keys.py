@@ -36,5 +36,6 @@ def list_keys(_caller: Annotated[Principal, Depends(Allowed("key.manage"))],
              responses=error_responses(401, 403, 404, 409))
 def revoke_key(key_id: str, caller: Annotated[Principal, Depends(Allowed("key.manage"))],
                store: StoreDep) -> ApiKeyInfo:
-    """The key stops working at once; it stays listed, with when it was revoked."""
+    """The key is refused at once by this worker and within ``KEY_CACHE_SECONDS`` (2 s) by
+    the service's other workers; it stays listed, with when it was revoked."""
     return store.revoke_key(caller, key_id)
