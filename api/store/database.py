@@ -1,4 +1,4 @@
-"""Connecting to the database, migrating it, and the two kinds of transaction.
+"""Connecting to the database, migrating it, and the kinds of transaction.
 
 SQLite (the embedded default) and PostgreSQL are supported. Every write is
 one transaction that starts by taking the store's write lock, so appends to
@@ -9,9 +9,11 @@ the audit chain are serial on both:
   switched off so SQLAlchemy's ``BEGIN`` is the one that counts). Other
   writers wait up to the busy timeout; readers go on reading (WAL journal).
 - **PostgreSQL** locks the one row of ``audit_head`` (``SELECT … FOR UPDATE``)
-  as the first statement of the transaction; the next writer waits for the
-  commit. Under READ COMMITTED each later statement then sees every write
-  committed before it, so the checks a write makes are never stale.
+  before the transaction's first statement that needs it: only reads that no
+  concurrent write can change (``writing(before_lock=…)``) come first. The
+  next writer waits for the commit. Under READ COMMITTED each statement after
+  the lock sees every write committed before it, so the checks a write makes
+  under the lock are never stale.
 
 Errors of SQLAlchemy and the drivers are translated into the error tree here,
 in :func:`translated_errors`, and nowhere else.
@@ -19,6 +21,7 @@ in :func:`translated_errors`, and nowhere else.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -34,6 +37,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DataError,
+    DisconnectionError,
     IntegrityError,
     NoSuchModuleError,
     OperationalError,
@@ -93,12 +97,43 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed)
+            _ping_after_idle(engine)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise NotConfigured(f"no database driver for {parsed.drivername!r}: {exc}") from exc
     except OSError as exc:
         raise NotConfigured(f"cannot create the database folder: {exc}") from exc
     return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled PostgreSQL connection idle for longer than this is pinged before it is used."""
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has been idle in the pool for more
+    than :data:`PING_AFTER_IDLE_SECONDS` (or is new), not on every checkout as
+    ``pool_pre_ping`` does: under load connections come back within milliseconds and the
+    ping was a round trip per transaction (three per store-and-decide, bench/service.py).
+
+    A connection that fails its ping is replaced (SQLAlchemy's pessimistic disconnect
+    handling, by its ``checkout`` event). One that the server dropped in the last second
+    is found by the statement that uses it instead: that request answers 503 (the store
+    unavailable, nothing written) and the pool drops its other connections."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["sprintclear_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("sprintclear_idle_since", None)
+        if since is not None and time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"the connection failed its ping: {exc}") from exc
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
