@@ -324,9 +324,12 @@ class Decision(_Model):
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, compact), byte-identical to what the engine wrote."""
-        if self._plain is not None:
-            return decision_json(self._plain)
-        return decision_json(self.model_dump(mode="json"))
+        return decision_json(self.plain())
+
+    def plain(self) -> dict[str, Any]:
+        """The decision as plain JSON data (section 8's keys): the data the engine wrote it
+        from, or its fields dumped. The caller must not change it."""
+        return self._plain if self._plain is not None else self.model_dump(mode="json")
 
 
 def read_decision(data: str | bytes | dict[str, Any]) -> Decision:

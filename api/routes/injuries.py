@@ -50,8 +50,9 @@ async def store_assessment(
     # one short transaction. In the thread pool, threads deciding and threads waiting on the
     # database convoy on the GIL (p99 ~170 ms against ~50 ms here, bench/service.py).
     assessment = store.from_records(injury_id, assessment, supersedes=supersedes)
-    decision = evaluator.decide(assessment, evaluated_at=store.now())
-    headers = decision_headers(decision.decision_id)  # built before the write commits
+    # The plain data is stored and answered as it is: the typed model is not needed here.
+    decision = evaluator.decide_data(assessment, evaluated_at=store.now())
+    headers = decision_headers(decision["decision_id"])  # built before the write commits
     stored = store.record_assessment(caller, injury_id, assessment, decision,
                                      supersedes=supersedes, check_previous=True)
     return decision_response(stored, status_code=201, headers=headers)

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
@@ -220,9 +221,13 @@ class Assessments(StorePart):
             return _filled_previous(session, injury_id, assessment, supersedes)
 
     def record_assessment(self, actor: Principal, injury_id: str, assessment: Assessment,
-                          decision: Decision, *, supersedes: str | None = None,
+                          decision: Decision | dict[str, Any], *,
+                          supersedes: str | None = None,
                           check_previous: bool = False) -> StoredDecision:
-        """Store an assessment of an injury with its decision (decided with ``evaluated_at``).
+        """Store an assessment of an injury with its decision (decided with ``evaluated_at``):
+        a typed :class:`Decision` or the engine's plain data of one
+        (``Evaluator.decide_data``, which the service passes: the typed model is not needed
+        to store it).
 
         Refused with ``Conflict`` when the document names another athlete or another
         injury than the episode or another name than the stored athlete's, when it is
@@ -236,7 +241,8 @@ class Assessments(StorePart):
         under the write lock; a caller importing a history (tests, the demo) may store a
         document's ``previous`` as given.
         """
-        if decision.input_sha256 != assessment.input_sha256 or decision.evaluated_at is None:
+        data = decision.plain() if isinstance(decision, Decision) else decision
+        if data["input_sha256"] != assessment.input_sha256 or data["evaluated_at"] is None:
             raise ValueError("the decision must be of this assessment, with evaluated_at")
         refuse_nul(assessment.document, "the assessment cannot be stored", InvalidAssessment)
         future = [problem for field, value in (
@@ -248,7 +254,7 @@ class Assessments(StorePart):
         document_text = canonical_json(assessment.document)
         if sha256_hex(document_text) != assessment.input_sha256:  # pragma: no cover - guard
             raise AssertionError("canonical JSON of the store and the engine differ")
-        at = stamp(dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00")))
+        at = stamp(dt.datetime.fromisoformat(data["evaluated_at"].replace("Z", "+00:00")))
         document = assessment.document
         assessment_date = str(document["assessment"]["date"])
         # Everything that needs no record is written and hashed before the transaction, so
@@ -258,7 +264,7 @@ class Assessments(StorePart):
                             injury_id=injury_id, supersedes=supersedes,
                             assessment_date=assessment_date, document=document_text,
                             input_sha256=assessment.input_sha256, created_at=at)
-        stored = decision_row(decision, row.id)
+        stored = decision_row(data, row.id)
         assessment_entry = {
             "assessment_id": row.id, "athlete_id": row.athlete_id, "injury_id": row.injury_id,
             "supersedes": supersedes, "assessment_date": row.assessment_date,

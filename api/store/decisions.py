@@ -19,29 +19,32 @@ from api.store.reports import report_info
 from api.store.signoffs import signoff_record
 from api.store.tables import AssessmentRow, DecisionRow, ReportRow, SignoffRow
 from api.store.transaction import StorePart, get_row
-from engine.decision import Decision
+from engine.decision import Decision, decision_json
 
 __all__ = ["Decisions", "decision_row", "decision_summary", "stored_decision"]
 
 
-def decision_row(decision: Decision, assessment_id: str) -> DecisionRow:
-    """The row storing ``decision`` (made with ``evaluated_at``) of a stored assessment."""
-    assert decision.evaluated_at is not None
-    decision_json = decision.to_json()
-    summary = canonical_json({"red_flags": [flag.id for flag in decision.red_flags],
-                              "cautions": [caution.id for caution in decision.cautions],
-                              "blocking": list(decision.blocking)})
+def decision_row(decision: Decision | dict[str, Any], assessment_id: str) -> DecisionRow:
+    """The row storing ``decision`` (made with ``evaluated_at``) of a stored assessment:
+    a typed :class:`Decision`, or the engine's plain data of one
+    (:meth:`engine.decide.Evaluator.decide_data`, what the service stores without
+    building the typed model)."""
+    data = decision.plain() if isinstance(decision, Decision) else decision
+    assert data["evaluated_at"] is not None
+    text = decision_json(data)
+    rulebase, phase, criteria_phase = data["rulebase"], data["phase"], data["criteria_phase"]
+    summary = canonical_json({"red_flags": [flag["id"] for flag in data["red_flags"]],
+                              "cautions": [caution["id"] for caution in data["cautions"]],
+                              "blocking": list(data["blocking"])})
     return DecisionRow(
-        id=decision.decision_id, assessment_id=assessment_id,
-        input_sha256=decision.input_sha256, rulebase_version=decision.rulebase.version,
-        protocol_id=decision.rulebase.protocol,
-        protocol_version=decision.rulebase.protocol_version,
-        evaluated_at=decision.evaluated_at, phase_number=decision.phase.number,
-        phase_id=decision.phase.id, criteria_phase_number=decision.criteria_phase.number,
-        criteria_phase_id=decision.criteria_phase.id,
-        cleared_to_sprint=decision.cleared_to_sprint, cleared_to_play=decision.cleared_to_play,
-        summary=summary, decision_json=decision_json,
-        decision_sha256=sha256_hex(decision_json))
+        id=data["decision_id"], assessment_id=assessment_id,
+        input_sha256=data["input_sha256"], rulebase_version=rulebase["version"],
+        protocol_id=rulebase["protocol"], protocol_version=rulebase["protocol_version"],
+        evaluated_at=data["evaluated_at"], phase_number=phase["number"],
+        phase_id=phase["id"], criteria_phase_number=criteria_phase["number"],
+        criteria_phase_id=criteria_phase["id"],
+        cleared_to_sprint=data["cleared_to_sprint"], cleared_to_play=data["cleared_to_play"],
+        summary=summary, decision_json=text, decision_sha256=sha256_hex(text))
 
 
 def decision_summary(row: DecisionRow) -> DecisionSummary:

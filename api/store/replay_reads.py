@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, select, tuple_
 from sqlalchemy.orm import aliased
 
 from api.signed_phase import SignedStep
@@ -85,13 +85,13 @@ def archive_chunks(database: Database, size: int) -> Iterator[ChunkBounds]:
 
 
 def _in_chunk(after: Key | None, last: Key) -> ColumnElement[bool]:
-    upto = or_(AssessmentRow.created_at < last[0],
-               and_(AssessmentRow.created_at == last[0], AssessmentRow.id <= last[1]))
+    # Row-value comparisons on (created_at, id), which the index of migration 0005 serves
+    # as one range on both databases (the same rows as comparing the parts one by one).
+    key = tuple_(AssessmentRow.created_at, AssessmentRow.id)
+    upto = key <= tuple_(literal(last[0]), literal(last[1]))
     if after is None:
         return upto
-    return and_(or_(AssessmentRow.created_at > after[0],
-                    and_(AssessmentRow.created_at == after[0], AssessmentRow.id > after[1])),
-                upto)
+    return and_(key > tuple_(literal(after[0]), literal(after[1])), upto)
 
 
 def chunk_injuries(database: Database, after: Key | None, last: Key) -> set[str]:

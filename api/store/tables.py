@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -101,6 +102,8 @@ class InjuryRow(Base):
 
 class AssessmentRow(Base):
     __tablename__ = "assessments"
+    # the archive's storage order, by which replay cuts it into chunks (migration 0005)
+    __table_args__ = (Index("ix_assessments_created_at_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     athlete_id: Mapped[str] = mapped_column(ID, ForeignKey("athletes.id"), index=True)
