@@ -117,7 +117,9 @@ def _evaluate_one(item: tuple[_Source, bool]) -> tuple[str | None, list[str], st
                    "output is the same, in the same order, whatever the number.")
 def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None,
              jobs: int | None) -> None:
-    """Decide the assessments in PATHS (files, directories of *.json, or - for stdin)."""
+    """Decide the assessments in PATHS (files, directories of *.json, or - for stdin).
+
+    Into a file or a pipe the output is UTF-8 whatever the locale."""
     from engine.decide import evaluator_for
     from sprintclear.batch import ordered_map
 
@@ -133,14 +135,22 @@ def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None,
     results = ordered_map(_evaluate_one, ((source, as_json) for source in sources),
                           jobs=jobs, total=len(sources), initializer=_start_evaluating,
                           initargs=(protocol,), description="deciding", unit="assessment")
-    # Written as bytes through stdout's buffer, flushed before each line on standard error
-    # (so the two keep their order) and at the end: one flush per decision was the parent's
-    # main cost beside two busy workers (bench/evaluate.py).
+    # Into a file or a pipe: UTF-8 bytes through stdout's buffer, flushed before each line
+    # on standard error (so the two keep their order) and at the end; a flush per decision
+    # was the parent's main cost beside two busy workers (bench/evaluate.py). On a
+    # terminal: line by line, in the terminal's encoding, as it is read.
+    terminal = sys.stdout.isatty()
     out: Any = sys.stdout.buffer
+
+    def emit(text: str) -> None:
+        if terminal:
+            click.echo(text)
+        else:
+            out.write(text.encode("utf-8") + b"\n")
+
     for output, errors, error_json in results:
         if output is not None:
-            text = output if as_json else ("" if first else "\n") + output
-            out.write(text.encode("utf-8") + b"\n")
+            emit(output if as_json else ("" if first else "\n") + output)
             first = False
             continue
         any_invalid = True
@@ -148,7 +158,7 @@ def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None,
         for line in errors:
             click.echo(line, err=True)
         if error_json is not None:
-            out.write(error_json.encode("utf-8") + b"\n")
+            emit(error_json)
     out.flush()
     sys.exit(EXIT_INVALID if any_invalid else EXIT_OK)
 

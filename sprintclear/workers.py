@@ -19,6 +19,15 @@ the workers share one socket, as uvicorn does.
 The supervisor is uvicorn's own (:class:`uvicorn.supervisors.Multiprocess`:
 health checks, restarts, signals); only which socket a worker is started with
 differs, worker *i* always on socket *i*, replacements included.
+
+The trade-off: a connection waits for the worker its socket belongs to. While
+a worker is busy (a request's decision and database work run on its event
+loop) or is being replaced after a crash, the connections hashed to it wait in
+its socket's queue, where a shared socket would have let another worker take
+them. Keep-alive connections are pinned to one worker either way. On a
+``SIGHUP`` restart, uvicorn's "stop if a replacement is not ready" applies to
+each worker's slot on its own: a slot whose replacement is not ready keeps its
+old worker and the next slot is still replaced.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 __all__ = ["WorkerSockets", "reuse_port_available", "worker_sockets"]
 
+_BACKLOG = 2048  # uvicorn's default; its server calls listen() again with its own
+
 
 def reuse_port_available() -> bool:
     """Whether this platform has ``SO_REUSEPORT`` (Linux, the BSDs, macOS)."""
@@ -39,8 +50,8 @@ def reuse_port_available() -> bool:
 
 def worker_sockets(family: socket.AddressFamily, address: tuple[str, int], workers: int
                    ) -> list[socket.socket]:
-    """``workers`` listening sockets bound to ``address`` (port 0: one free port) with
-    ``SO_REUSEPORT``.
+    """``workers`` sockets bound to ``address`` (port 0: one free port) with
+    ``SO_REUSEPORT``, already listening.
 
     The address is first bound by a plain socket, which fails when anything listens
     there already: a second ``sprintclear serve`` on a port in use is refused, as with
@@ -58,6 +69,10 @@ def worker_sockets(family: socket.AddressFamily, address: tuple[str, int], worke
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(address)
+            # Listening at once, in this process: a bound socket that does not listen yet
+            # lets another SO_REUSEADDR socket bind the port (the probe of a second serve,
+            # while the workers start), after which both servers would share it.
+            sock.listen(_BACKLOG)
             sock.set_inheritable(True)
     except OSError:
         for sock in sockets:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from api.signed_phase import latest_signed_step, previous_conflict
@@ -133,6 +134,11 @@ _EPISODE = (select(InjuryRow, AthleteRow)
             .where(InjuryRow.id == bindparam("injury_id")))
 _SAME_INPUT = select(AssessmentRow.id, AssessmentRow.created_at).where(
     AssessmentRow.input_sha256 == bindparam("input_sha256"))
+
+
+def _identical(assessment_id: str, stored_at: str) -> Conflict:
+    return Conflict(f"this assessment is already stored, identical, as {assessment_id} "
+                    f"(stored {stored_at}); a correction must change something")
 
 
 def _episode(session: Session, injury_id: str) -> tuple[InjuryRow, AthleteRow]:
@@ -281,7 +287,7 @@ class Assessments(StorePart):
 
         def unlocked_checks(session: Session) -> None:
             # Injuries and athletes are written once; a duplicate stored between this read
-            # and the insert is refused by the unique index on input_sha256.
+            # and the insert is refused by the unique index on input_sha256 (below).
             injury, athlete = _episode(session, injury_id)
             _check_matches_injury(assessment, injury)
             conflict = _name_conflict(assessment, athlete)
@@ -290,25 +296,39 @@ class Assessments(StorePart):
             same = session.execute(
                 _SAME_INPUT, {"input_sha256": assessment.input_sha256}).one_or_none()
             if same is not None:
-                raise Conflict(f"this assessment is already stored, identical, as {same.id} "
-                               f"(stored {same.created_at}); a correction must change something")
+                raise _identical(same.id, same.created_at)
 
-        with self.transaction(actor, at, before_lock=unlocked_checks) as tx:
-            session = tx.session
-            # Under the lock: what a concurrent write can change (a correction, a sign-off).
-            if supersedes is not None:
-                check_supersedes(session, supersedes, session.get_one(InjuryRow, injury_id))
-            if check_previous:
-                _check_previous(assessment, _signed_previous(
-                    session, injury_id, assessment_date, supersedes))
-            # The decision's id hashes the input's SHA-256 (engine.decide), refused above when
-            # stored already; the decisions' primary key still guards it.
-            # One flush at the commit: the unit of work inserts the tables in the order of
-            # their foreign keys (assessment, then decision).
-            session.add_all((row, stored))
-            tx.audit("assessment.create", f"assessment/{row.id}", assessment_entry)
-            tx.audit("decision.create", f"decision/{stored.id}", decision_entry)
-            return stored_decision(stored, row, None, None, None)
+        try:
+            with self.transaction(actor, at, before_lock=unlocked_checks) as tx:
+                session = tx.session
+                # Under the lock: what a concurrent write can change (a correction, a
+                # sign-off).
+                if supersedes is not None:
+                    check_supersedes(session, supersedes, session.get_one(InjuryRow, injury_id))
+                if check_previous:
+                    _check_previous(assessment, _signed_previous(
+                        session, injury_id, assessment_date, supersedes))
+                # The decision's id hashes the input's SHA-256 (engine.decide), refused above
+                # when stored already; the decisions' primary key still guards it.
+                # One flush at the commit: the unit of work inserts the tables in the order
+                # of their foreign keys (assessment, then decision).
+                session.add_all((row, stored))
+                tx.audit("assessment.create", f"assessment/{row.id}", assessment_entry)
+                tx.audit("decision.create", f"decision/{stored.id}", decision_entry)
+        except Conflict as exc:
+            # The same input stored by another writer after the check above: the unique
+            # index refused it; say so as the check would have.
+            refused = exc.__cause__
+            if isinstance(refused, IntegrityError) and "input_sha256" in str(refused.orig):
+                with self.database.lookup() as session:
+                    same = session.execute(
+                        select(AssessmentRow.id, AssessmentRow.created_at).where(
+                            AssessmentRow.input_sha256 == assessment.input_sha256)
+                    ).one_or_none()
+                if same is not None:
+                    raise _identical(same.id, same.created_at) from exc
+            raise
+        return stored_decision(stored, row, None, None, None)
 
     def get_assessment(self, assessment_id: str) -> AssessmentRecord:
         with self.database.reading() as session:

@@ -28,7 +28,8 @@ def decision_row(decision: Decision | dict[str, Any], assessment_id: str) -> Dec
     """The row storing ``decision`` (made with ``evaluated_at``) of a stored assessment:
     a typed :class:`Decision`, or the engine's plain data of one
     (:meth:`engine.decide.Evaluator.decide_data`, what the service stores without
-    building the typed model)."""
+    building the typed model). Plain data is trusted to be the engine's own output, not
+    checked again: a caller holding anything else passes a :class:`Decision`."""
     data = decision.plain() if isinstance(decision, Decision) else decision
     assert data["evaluated_at"] is not None
     text = decision_json(data)

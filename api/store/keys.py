@@ -43,6 +43,9 @@ class Keys(StorePart):
 
     _known_keys: dict[str, tuple[Principal, float]]
     """Keys looked up lately, by SHA-256: who holds them, and when (``time.monotonic``)."""
+    _key_generation: list[int]
+    """One counter, bumped by every revocation of this store: a lookup that started before
+    a revocation committed is not remembered (it may have read the key unrevoked)."""
 
     def create_key(self, actor: Principal, *, role: str, name: str) -> NewApiKey:
         """A new random key; only its SHA-256 is stored, the key itself is returned once."""
@@ -81,7 +84,10 @@ class Keys(StorePart):
             tx.audit("key.revoke", f"key/{row.id}",
                      {"key_id": row.id, "name": row.name, "role": row.role})
             revoked = key_info(row)
-        self._known_keys.clear()  # after the commit: from now on this store refuses it
+        # after the commit: from now on this store refuses it, and a lookup that read the
+        # key before the commit does not put it back (the generation it started in is over)
+        self._key_generation[0] += 1
+        self._known_keys.clear()
         return revoked
 
     def authenticate(self, key: str | None) -> Principal:
@@ -98,6 +104,7 @@ class Keys(StorePart):
         known = self._known_keys.get(digest)
         if known is not None and now - known[1] < KEY_CACHE_SECONDS:
             return known[0]
+        generation = self._key_generation[0]
         with self.database.lookup() as session:  # one statement: no transaction needed
             row = session.execute(select(ApiKeyRow).where(
                 ApiKeyRow.key_sha256 == digest)).scalar_one_or_none()
@@ -106,7 +113,8 @@ class Keys(StorePart):
             if row.revoked_at is not None:
                 raise NotAuthenticated("the API key was revoked")
             principal = Principal(key_id=row.id, name=row.name, role=row.role)
-        if len(self._known_keys) >= _KEY_CACHE_SIZE:
-            self._known_keys.clear()
-        self._known_keys[digest] = (principal, now)
+        if generation == self._key_generation[0]:
+            if len(self._known_keys) >= _KEY_CACHE_SIZE:
+                self._known_keys.clear()
+            self._known_keys[digest] = (principal, now)
         return principal

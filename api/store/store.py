@@ -77,6 +77,7 @@ class Store(Keys, Athletes, Injuries, Assessments, Decisions, Signoffs, Reports,
         self.database = Database(engine)
         self._clock = clock
         self._known_keys = {}
+        self._key_generation = [0]
 
     @classmethod
     def open(cls, url: str, *, clock: Callable[[], dt.datetime] = utc_now,

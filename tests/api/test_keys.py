@@ -4,6 +4,10 @@ within that time in every other process."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 
 from api.store import Principal, Store
@@ -65,3 +69,24 @@ def test_unknown_and_revoked_keys_are_never_trusted_from_memory(store: Store,
     for _ in range(2):
         with pytest.raises(NotAuthenticated, match="revoked"):
             store.authenticate(new.key)
+
+
+def test_a_lookup_racing_a_revocation_does_not_keep_the_key(store: Store,
+                                                            clock: _Clock) -> None:
+    """Regression (review): a lookup that read the key before a revocation of this store
+    committed, and remembered it after the revocation emptied the cache, kept the key
+    trusted for KEY_CACHE_SECONDS by the very store that revoked it."""
+    new = store.create_key(ADMIN, role="clinician", name="Dr A")
+    original = store.database.lookup
+
+    @contextmanager
+    def racing_lookup() -> Iterator[Any]:
+        with original() as session:
+            yield session  # the row is read here, not revoked yet
+        store.database.lookup = original  # type: ignore[method-assign]
+        store.revoke_key(ADMIN, new.info.id)  # another request commits the revocation
+
+    store.database.lookup = racing_lookup  # type: ignore[method-assign]
+    assert store.authenticate(new.key).name == "Dr A"  # read before the revocation
+    with pytest.raises(NotAuthenticated, match="revoked"):
+        store.authenticate(new.key)

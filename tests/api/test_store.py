@@ -118,3 +118,33 @@ def test_injury_of_another_region_is_a_conflict_and_names_the_field(store: Store
     with pytest.raises(Conflict, match=r"injury\.date is 2026-02-11"):
         store.record_assessment(CLINICIAN, injury.id, assessment,
                                 evaluator_for().decide(assessment, evaluated_at=store.now()))
+
+
+def test_an_identical_input_stored_by_a_concurrent_writer_is_named(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (review): the duplicate check runs before the chain's lock, so a second
+    writer of the same input can pass it; the unique index then refuses the insert, and
+    the answer still names the stored assessment, not the database's constraint. The
+    race is forced by hiding the stored one from the check; nothing is written."""
+    from sqlalchemy import false, select
+
+    from api.store import assessments as assessments_module
+    from api.store.tables import AssessmentRow
+
+    evaluator = evaluator_for()
+    store.create_athlete(CLINICIAN, athlete_id="FC-23")
+    injury = store.create_injury(CLINICIAN, "FC-23", region="hamstring", side="right",
+                                 date="2026-02-10")
+    assessment = parse_assessment(load_example("hamstring-winger-cleared-to-sprint"))
+    first = store.record_assessment(CLINICIAN, injury.id, assessment,
+                                    evaluator.decide(assessment, evaluated_at=store.now()))
+    entries = store.verify_audit().entries
+    blind = select(AssessmentRow.id, AssessmentRow.created_at).where(false())
+    with monkeypatch.context() as patched:
+        patched.setattr(assessments_module, "_SAME_INPUT", blind)
+        with pytest.raises(Conflict, match=f"already stored, identical, as "
+                                           f"{first.assessment_id}"):
+            store.record_assessment(CLINICIAN, injury.id, assessment,
+                                    evaluator.decide(assessment, evaluated_at=store.now()))
+    assert store.count("assessments") == 1
+    assert store.verify_audit().entries == entries and store.verify_audit().intact

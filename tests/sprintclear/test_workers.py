@@ -17,8 +17,6 @@ pytestmark = pytest.mark.skipif(not reuse_port_available(), reason="no SO_REUSEP
 def _sockets(workers: int, port: int = 0) -> Iterator[list[socket.socket]]:
     sockets = worker_sockets(socket.AF_INET, ("127.0.0.1", port), workers)
     try:
-        for sock in sockets:
-            sock.listen(128)
         yield sockets
     finally:
         for sock in sockets:
@@ -67,6 +65,16 @@ def test_a_port_in_use_is_refused_not_shared() -> None:
             worker_sockets(socket.AF_INET, ("127.0.0.1", port), 2)
     with socket.create_server(("127.0.0.1", 0)) as plain, pytest.raises(OSError):
         worker_sockets(socket.AF_INET, ("127.0.0.1", plain.getsockname()[1]), 2)
+
+
+def test_the_sockets_listen_before_any_worker_starts() -> None:
+    """Regression (review): bound but not yet listening while the workers started, the
+    port let a second server's probe and sockets bind it too, and both then listened."""
+    with _sockets(2) as sockets:
+        assert all(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) for sock in sockets)
+        port = sockets[0].getsockname()[1]
+        with pytest.raises(OSError):
+            worker_sockets(socket.AF_INET, ("127.0.0.1", port), 2)
 
 
 def test_serve_refuses_a_port_in_use_with_several_workers() -> None:
