@@ -344,9 +344,9 @@ def run_worker(store: Store, redis_url: str, *, queue: str | None = None,
                burst: bool = False, name: str | None = None) -> None:
     """Serve RQ jobs of ``queue`` in this process (``sprintclear worker``); first queue a job
     for every replay left unfinished, so that one whose workers all died completes."""
-    import gc
-
     from rq import Queue, SimpleWorker
+
+    from engine.runtime import settle
 
     _worker_store["store"] = store
     connection = _redis(redis_url)
@@ -357,6 +357,6 @@ def run_worker(store: Store, redis_url: str, *, queue: str | None = None,
         if state is not None and state.stalled:
             rq_queue.enqueue("api.jobs.run_queued", job_id, job_timeout=-1, result_ttl=600)
     evaluator_for()  # the shipped rule network, built before the collector is frozen
-    gc.freeze()
+    settle()
     SimpleWorker([rq_queue], connection=connection, name=name).work(
         burst=burst, with_scheduler=False, logging_level="WARNING")

@@ -10,7 +10,6 @@ same ``app.state`` and the same roles, kept out of the OpenAPI document.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -40,6 +39,7 @@ from api.settings import Settings
 from api.store import Store, utc_now
 from api.web import install_web
 from engine.decide import evaluator_for
+from engine.runtime import settle
 from rules.loading import default_protocol, load_protocol
 
 __all__ = ["app_from_env", "create_app"]
@@ -120,5 +120,5 @@ def app_from_env() -> FastAPI:
     """The factory ``sprintclear serve`` gives uvicorn (settings from ``SPRINTCLEAR_*``)."""
     app = create_app(Settings())
     # The rule network, protocol and imports are built; keep the collector off them.
-    gc.freeze()
+    settle()
     return app

@@ -34,7 +34,6 @@ Replay reads in snapshots and writes nothing: no decision, no audit entry.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -54,6 +53,7 @@ from api.store.replay_reads import (
     signed_visits,
 )
 from engine.decide import Evaluator, evaluator_for
+from engine.runtime import settle
 from rules.errors import InvalidAssessment, Problem
 from rules.loading import load_protocol
 
@@ -345,7 +345,7 @@ def replay_chunks(database_url: str, protocol_path: Path | None, *,
     """The archive's size, and its chunks' results in storage order, in this process."""
     size, chunks = plan_chunks(database_url, chunk_size)
     start_replay_process(database_url, str(protocol_path) if protocol_path else None)
-    gc.freeze()
+    settle()
 
     def results() -> Iterator[ChunkResult]:
         try:

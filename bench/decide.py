@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import copy
 import cProfile
-import gc
 import json
 import os
 import pstats
@@ -41,6 +40,7 @@ from typing import Any
 from engine import decide, evaluator_for
 from engine.assessment import parse_assessment
 from engine.conditions import Case
+from engine.runtime import settle
 from rules.dictionary import INPUT_FIELDS, MEASURE_GROUPS, FieldKind, InputField
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -109,7 +109,7 @@ def main() -> int:
     evaluator.decision_text(documents[0])  # warm up
     cases = [Case.of(parse_assessment(document), evaluator.protocol)
              for document in documents]
-    gc.freeze()  # as `sprintclear evaluate` and the service do after start-up
+    settle()  # as `sprintclear evaluate` and the service do after start-up
 
     phases: Counter[str] = Counter()
     fired = []

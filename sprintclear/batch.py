@@ -20,7 +20,7 @@ files, ``audit replay``)::
 - ``initializer(*initargs)`` runs once in every worker process before its
   first item (and once in this process when no pool is used): build the
   engine there (``evaluator_for(protocol)``, a database engine...).
-  :func:`ordered_map` then calls :func:`gc.freeze` in each worker, so the
+  :func:`ordered_map` then calls :func:`engine.runtime.settle` in each worker (:func:`gc.freeze`, a higher young-generation threshold), so the
   long-lived objects built at start-up are not rescanned by the collector.
 - Workers are forked where the platform can (Linux): they start with the
   parent's imported modules and caches, already frozen when the parent
@@ -39,7 +39,6 @@ abandoned.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import sys
@@ -47,6 +46,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from tqdm import tqdm
+
+from engine.runtime import settle
 
 __all__ = ["default_jobs", "ordered_map", "progress"]
 
@@ -79,7 +80,7 @@ def progress(iterable: Iterable[T], *, total: int | None = None,
 def _start_worker(initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]) -> None:
     if initializer is not None:
         initializer(*initargs)
-    gc.freeze()
+    settle()
 
 
 def _context() -> Any:

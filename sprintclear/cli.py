@@ -6,7 +6,6 @@ print. Their exit codes are defined once, in ``sprintclear.exits``.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import sys
@@ -16,6 +15,7 @@ from typing import Any
 
 import click
 
+from engine.runtime import settle
 from rules.errors import InvalidAssessment, Problem
 from sprintclear.exits import EXIT_INVALID, EXIT_OK, protocol_or_exit
 
@@ -128,7 +128,7 @@ def evaluate(paths: tuple[str, ...], as_json: bool, protocol_path: Path | None,
     # The rule network, schemas and imports live as long as the process: keep the
     # garbage collector from rescanning them (p99 of a long batch halves; bench/decide.py).
     # Batch workers are forked after this and freeze their own start-up too.
-    gc.freeze()
+    settle()
     sources = list(_sources(paths))
     any_invalid = False
     first = True

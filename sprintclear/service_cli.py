@@ -147,14 +147,13 @@ def _listening_socket(host: str, port: int, workers: int = 1) -> list[socket.soc
 def serve(host: str, port: int, database_url: str | None, protocol_path: Path | None,
           workers: int, demo: bool, examples_dir: Path | None, access_log: bool) -> None:
     """Run the clearance service (migrates the database schema first)."""
-    import gc
-
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     from api.demo import read_examples
     from api.main import create_app
     from api.settings import Settings
+    from engine.runtime import settle
     from sprintclear.workers import WorkerSockets
 
     examples = _run(lambda: read_examples(examples_dir)) if demo else []
@@ -202,7 +201,7 @@ def serve(host: str, port: int, database_url: str | None, protocol_path: Path | 
             else:
                 Multiprocess(config, sockets=sockets).run()
         else:
-            gc.freeze()  # the rule network and imports are built; keep the collector off them
+            settle()  # the rule network and imports are built (engine.runtime)
             uvicorn.Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         # uvicorn shuts down cleanly on Ctrl+C, then raises the signal again: a clean stop
