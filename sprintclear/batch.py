@@ -20,8 +20,9 @@ files, ``audit replay``)::
 - ``initializer(*initargs)`` runs once in every worker process before its
   first item (and once in this process when no pool is used): build the
   engine there (``evaluator_for(protocol)``, a database engine...).
-  :func:`ordered_map` then calls :func:`engine.runtime.settle` in each worker (:func:`gc.freeze`, a higher young-generation threshold), so the
-  long-lived objects built at start-up are not rescanned by the collector.
+  :func:`ordered_map` then calls :func:`engine.runtime.settle` in each worker
+  (:func:`gc.freeze`, a higher young-generation threshold), so the long-lived
+  objects built at start-up are not rescanned by the collector.
 - Workers are forked where the platform can (Linux): they start with the
   parent's imported modules and caches, already frozen when the parent
   called :func:`gc.freeze`. Do not open connections, threads or locks before

@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Response
 
-from api.confirmation import confirm_above_problems
 from api.deps import Allowed, EvaluatorDep, RawBody, ReportsDep, StoreDep
 from api.openapi import body, error_responses
 from api.responses import decision_response
@@ -16,6 +15,7 @@ from api.scope import scoped_decision
 from api.store import Principal
 from api.store.records import ReportInfo
 from api.store.signoffs import signoff_problems
+from engine.confirmation import confirm_above_problems
 from engine.decision import read_decision as decision_of
 from rules.errors import InvalidInput
 

@@ -39,7 +39,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from api.confirmation import Confirmation, confirmation
 from api.deps import EvaluatorDep, ReportsDep, StoreDep
 from api.schemas import SignoffIn, parse_body
 from api.scope import scoped_decision
@@ -49,6 +48,7 @@ from api.store.signoffs import signoff_problems
 from api.web import view
 from api.web.access import PageAccess, PageForm, PostedForm, WebCaller
 from api.web.rendering import SECURITY_HEADERS, redirect, render
+from engine.confirmation import Confirmation, confirmation
 from engine.decision import read_decision
 from rules.errors import Conflict, InvalidInput, NotConfigured, NotFound, Problem
 from rules.protocol import Protocol

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Protocol as TypingProtocol
 
-from api.confirmation import phase_label, short_phase
 from api.store.records import AssessmentEntry, Injury, Signoff
 from api.store.squad import BoardInjury
+from engine.confirmation import phase_label, short_phase
 from engine.decision import Decision, TraceStep, read_decision
 from rules.dictionary import FIELDS_BY_PATH
 from rules.protocol import Protocol

@@ -377,7 +377,7 @@ def test_an_override_above_needs_confirm_above_naming_what_it_clears(
     """Signing sprint over the flare's lower recommendation: without ``confirm_above`` a 422
     names the field and says, as the page's confirmation step does, what the override
     clears; nothing is stored. Confirmed with the signed phase's id, it is signed."""
-    from api.confirmation import confirmation
+    from engine.confirmation import confirmation
     from engine.decision import Decision
 
     stored = service.stored_decision("hamstring-symptom-flare-next-morning-pain")

@@ -7,8 +7,10 @@ page's confirmation step (``api.web.decisions``) lists these and asks for a tick
 value is the signed phase id; ``POST /v1/decisions/{id}/signoff`` asks for the same
 thing as the field ``confirm_above`` (:func:`confirm_above_problems`).
 
-Everything here is pure: a decision, the protocol and the sign-off's fields in, plain
-values out::
+It reads the protocol (clearances by phase, activities' first phases, the caps a
+decision's holds and red flags set), so it lives in the engine; the service's page and
+route only show and enforce it. Everything here is pure: a decision, the protocol and
+the sign-off's fields in, plain values out::
 
     confirmation(decision, protocol, "override", "sprint", "Flare settled")
     # → Confirmation(above=True, clears=("clears the athlete to sprint",
