@@ -10,11 +10,28 @@ from fastapi import APIRouter, Depends, Response
 from api.deps import Allowed, EvaluatorDep, ReportsDep, SettingsDep, StoreDep
 from api.jobs import dispatch, job_view, start_replay, start_report_issue
 from api.openapi import error_responses
-from api.store import Principal
-from api.store.jobs import JobStore
+from api.store import Principal, Store
+from api.store.jobs import JobState, JobStore
 from rules.errors import NotFound
 
 router = APIRouter(prefix="/v1/replays", tags=["audit"])
+
+
+def _started(store: Store, response: Response, location: str, job_id: str) -> dict[str, Any]:
+    """The answer to starting a job: its state now, its ``Location`` header."""
+    state = JobStore(store.database).state(job_id)
+    if state is None:  # pragma: no cover - the job was written before this read
+        raise NotFound(f"job {job_id} was started but cannot be read back")
+    response.headers["Location"] = location
+    return job_view(state)
+
+
+def _job(store: Store, job_id: str, kind: str, what: str) -> JobState:
+    """The state of a job of ``kind``; ``NotFound`` naming ``what`` otherwise."""
+    state = JobStore(store.database).state(job_id)
+    if state is None or state.kind != kind:
+        raise NotFound(f"{what} {job_id[:80]!r} does not exist")
+    return state
 
 
 @router.post("", status_code=202, summary="Replay every stored assessment with the rule base "
@@ -31,10 +48,7 @@ def create_replay(caller: Annotated[Principal, Depends(Allowed("replay.run"))],
     protocol_text = settings.protocol.read_text("utf-8") if settings.protocol else None
     job_id = start_replay(store, evaluator, protocol_text=protocol_text, actor=caller,
                           redis_url=settings.redis_url)
-    response.headers["Location"] = f"/v1/replays/{job_id}"
-    state = JobStore(store.database).state(job_id)
-    assert state is not None
-    return job_view(state)
+    return _started(store, response, f"/v1/replays/{job_id}", job_id)
 
 
 @router.get("/{replay_id}", summary="A replay's progress and, once done, its summary",
@@ -48,9 +62,7 @@ def read_replay(replay_id: str, _caller: Annotated[Principal, Depends(Allowed("r
     frequent first, with how many cases show it and the first few decision ids. A replay
     that nobody is working on (its workers died, or the service restarted) is started again
     from its first chunk not done."""
-    state = JobStore(store.database).state(replay_id)
-    if state is None or state.kind != "replay":
-        raise NotFound(f"replay {replay_id[:80]!r} does not exist")
+    state = _job(store, replay_id, "replay", "replay")
     if state.stalled:
         dispatch(store, replay_id, settings.redis_url)
     return job_view(state)
@@ -73,10 +85,7 @@ def create_report_issue(caller: Annotated[Principal, Depends(Allowed("report.iss
     Redis the workers sign with their own ``SPRINTCLEAR_SIGNING_*`` key."""
     job_id = start_report_issue(store, evaluator, actor=caller, redis_url=settings.redis_url,
                                 reports=reports)
-    response.headers["Location"] = f"/v1/reports/issues/{job_id}"
-    state = JobStore(store.database).state(job_id)
-    assert state is not None
-    return job_view(state)
+    return _started(store, response, f"/v1/reports/issues/{job_id}", job_id)
 
 
 @issues.get("/{issue_id}", summary="A bulk report issue's progress and result",
@@ -87,9 +96,7 @@ def read_report_issue(issue_id: str,
                       reports: ReportsDep) -> dict[str, Any]:
     """``progress`` counts the stored decisions looked at of ``decisions``; once done,
     ``result`` gives how many reports were issued and which could not be made."""
-    state = JobStore(store.database).state(issue_id)
-    if state is None or state.kind != "reports":
-        raise NotFound(f"report issue {issue_id[:80]!r} does not exist")
+    state = _job(store, issue_id, "reports", "report issue")
     if state.stalled:
         dispatch(store, issue_id, settings.redis_url, reports=reports)
     return job_view(state)
