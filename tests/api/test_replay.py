@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from support import load_example
 
@@ -182,3 +186,68 @@ def test_chunks_cover_the_archive_once_in_storage_order(store: Store) -> None:
     read = [item.decision_id for c in chunks
             for item in archived_decisions(store.database, c.after, c.last)]
     assert read == whole
+
+
+def _archive_with_ties(path: Any, created: list[int], ids: list[int]) -> Store:
+    """A migrated SQLite copy holding one assessment (and decision) per entry: stored at
+    second ``created[i]`` (many share one) with id ``asm-{ids[i]:03d}``."""
+    from sqlalchemy import insert
+
+    from api.store.tables import AssessmentRow, AthleteRow, DecisionRow, InjuryRow
+
+    store = Store.open(f"sqlite:///{path}")
+    with store.database.engine.begin() as connection:
+        connection.execute(insert(AthleteRow), [{"id": "A", "created_at": "2026-06-01"}])
+        connection.execute(insert(InjuryRow), [{
+            "id": f"inj-{i}", "athlete_id": "A", "region": "calf", "side": "left",
+            "date": f"2026-05-{i + 1:02d}", "created_at": "2026-06-01"} for i in range(3)])
+        for second, number in zip(created, ids, strict=True):
+            text = f'{{"n":{number}}}'
+            connection.execute(insert(AssessmentRow), [{
+                "id": f"asm-{number:03d}", "athlete_id": "A", "injury_id": f"inj-{number % 3}",
+                "supersedes": None, "assessment_date": "2026-06-01", "document": text,
+                "input_sha256": f"{number:064d}", "created_at": f"2026-06-01T00:00:0{second}Z"}])
+            connection.execute(insert(DecisionRow), [{
+                "id": f"dec-{number:03d}", "assessment_id": f"asm-{number:03d}",
+                "input_sha256": f"{number:064d}", "rulebase_version": "v",
+                "protocol_id": "p", "protocol_version": "1", "evaluated_at": "2026-06-01",
+                "phase_number": 1, "phase_id": "protect", "criteria_phase_number": 1,
+                "criteria_phase_id": "protect", "cleared_to_sprint": False,
+                "cleared_to_play": False, "summary": "{}", "decision_json": text,
+                "decision_sha256": f"{number:064d}"}])
+    return store
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), size=st.integers(1, 7))
+def test_chunk_bounds_partition_the_archive_whatever_the_ties(
+        sqlite_template: Any, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject,
+        size: int) -> None:
+    """Property (replay, issue 11 item 4): the chunks' bounds on (created_at, id), compared
+    as row values through the index of migration 0005, give every stored assessment
+    exactly once, in storage order, however many share one created_at and whatever the
+    chunk size; each chunk's injuries are those of its assessments."""
+    import shutil
+
+    from api.store.replay_reads import archived_decisions, chunk_injuries
+
+    count = data.draw(st.integers(1, 25))
+    created = data.draw(st.lists(st.integers(0, 3), min_size=count, max_size=count))
+    ids = data.draw(st.permutations(range(count)))
+    path = tmp_path_factory.mktemp("ties") / "archive.sqlite3"
+    shutil.copy(sqlite_template, path)
+    store = _archive_with_ties(path, created, list(ids))
+    try:
+        chunks = list(archive_chunks(store.database, size))
+        read = [[item.assessment_id for item in archived_decisions(
+            store.database, chunk.after, chunk.last)] for chunk in chunks]
+        expected = [f"asm-{number:03d}" for _, number in sorted(zip(created, ids, strict=True))]
+        assert [a for chunk in read for a in chunk] == expected
+        assert [len(chunk) for chunk in read] == [chunk.size for chunk in chunks]
+        assert all(chunk.size == size for chunk in chunks[:-1])
+        for chunk, assessments in zip(chunks, read, strict=True):
+            assert chunk_injuries(store.database, chunk.after, chunk.last) == {
+                f"inj-{int(a[4:]) % 3}" for a in assessments}
+    finally:
+        store.close()
