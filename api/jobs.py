@@ -58,7 +58,7 @@ from api.store.replay_reads import (
     unreported_decisions,
 )
 from engine.decide import Evaluator, evaluator_for
-from rules.errors import Conflict, NotConfigured, SprintclearError
+from rules.errors import Conflict, NotConfigured, SprintclearError, StoreUnavailable
 from rules.loading import default_protocol, parse_protocol
 
 __all__ = [
@@ -91,6 +91,16 @@ def _queue_name() -> str:
 
 def _lease_seconds() -> int:
     return int(os.environ.get("SPRINTCLEAR_JOB_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
+
+def _shown(url: str) -> str:
+    """A Redis URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: show only its scheme and host part
+        return url.split("@")[-1]
 
 
 def _redis(url: str) -> Any:
@@ -143,17 +153,27 @@ def _start(store: Store, kind: str, prefix: str, evaluator: Evaluator, *,
 
 def dispatch(store: Store, job_id: str, redis_url: str | None, *, slots: int = 1,
              reports: ReportService | None = None) -> None:
-    """Put ``slots`` workers on a job: RQ jobs, or one thread of this process."""
+    """Put ``slots`` workers on a job: RQ jobs, or one thread of this process.
+
+    When Redis cannot be reached the job runs in a thread of this process instead, and a
+    warning says so: the job is already recorded, and the request that started or read
+    it must not fail after that write (a later read or a starting ``sprintclear worker``
+    would only find it stalled again)."""
     if redis_url:
+        from redis.exceptions import RedisError
         from rq import Queue, Retry
 
-        queue = Queue(_queue_name(), connection=_redis(redis_url))
-        for _ in range(max(1, min(slots, MAX_SLOTS))):
-            queue.enqueue("api.jobs.run_queued", job_id, job_timeout=-1, result_ttl=600,
-                          failure_ttl=86400, retry=Retry(max=3))
-    else:
-        threading.Thread(target=_work_logged, args=(store, job_id, reports),
-                         name=f"job {job_id}", daemon=True).start()
+        try:
+            queue = Queue(_queue_name(), connection=_redis(redis_url))
+            for _ in range(max(1, min(slots, MAX_SLOTS))):
+                queue.enqueue("api.jobs.run_queued", job_id, job_timeout=-1, result_ttl=600,
+                              failure_ttl=86400, retry=Retry(max=3))
+            return
+        except RedisError as exc:
+            logger.warning("job %s: Redis at %s cannot be reached (%s); running it in "
+                           "this process instead", job_id, _shown(redis_url), exc)
+    threading.Thread(target=_work_logged, args=(store, job_id, reports),
+                     name=f"job {job_id}", daemon=True).start()
 
 
 def _work_logged(store: Store, job_id: str, reports: ReportService | None) -> None:
@@ -344,12 +364,18 @@ def run_worker(store: Store, redis_url: str, *, queue: str | None = None,
                burst: bool = False, name: str | None = None) -> None:
     """Serve RQ jobs of ``queue`` in this process (``sprintclear worker``); first queue a job
     for every replay left unfinished, so that one whose workers all died completes."""
+    from redis.exceptions import RedisError
     from rq import Queue, SimpleWorker
 
     from engine.runtime import settle
 
     _worker_store["store"] = store
     connection = _redis(redis_url)
+    try:
+        connection.ping()
+    except RedisError as exc:
+        raise StoreUnavailable(f"Redis at {_shown(redis_url)} cannot be reached: {exc}; "
+                               f"start it, or set SPRINTCLEAR_REDIS_URL") from exc
     rq_queue = Queue(queue or _queue_name(), connection=connection)
     jobs = JobStore(store.database)
     for job_id in jobs.running():

@@ -228,3 +228,37 @@ def test_a_worker_killed_mid_replay_is_taken_over_with_the_same_summary(
     assert got == want
     assert want["would_change"] == 60  # both stories have C302 at 92.4 %, below 95 %
     assert any(kind["kind"] == "C302: met → unmet" for kind in want["summary"])
+
+
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def test_a_job_started_while_redis_is_down_runs_in_the_service(service: Any,
+                                                               caplog: Any) -> None:
+    """Regression: with SPRINTCLEAR_REDIS_URL set and Redis down, starting a replay
+    recorded the job and then failed with a server error; the request now answers as
+    usual and the job runs in the service's process, with a warning."""
+    service.stored_decision("hamstring-winger-cleared-to-sprint")
+    store = service.store
+    with caplog.at_level("WARNING", logger="api.jobs"):
+        job_id = start_replay(store, evaluator_for(), protocol_text=None,
+                              actor=Principal(key_id=None, name="auditor", role="auditor"),
+                              redis_url=UNREACHABLE_REDIS)
+        state = _wait(JobStore(store.database), job_id)
+    assert state.status == "done"
+    assert "cannot be reached" in caplog.text and "in this process instead" in caplog.text
+
+
+def test_a_worker_without_redis_says_so_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sprintclear.cli import main
+    from sprintclear.exits import EXIT_UNAVAILABLE
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    Store.open(url, migrate_schema=True).close()
+    result = CliRunner().invoke(main, ["worker", "--burst", "--database-url", url,
+                                       "--redis-url", UNREACHABLE_REDIS])
+    assert result.exit_code == EXIT_UNAVAILABLE, result.output
+    assert "Redis at redis://127.0.0.1:1/0 cannot be reached" in result.output
+    assert "Traceback" not in result.output
